@@ -1,0 +1,155 @@
+# Weft - a WebAssembly host in C.  `make help` lists the targets.
+
+CC ?= cc
+WASM_CC ?= clang
+PREFIX ?= /usr/local
+CONFORMANCE ?= ../shared/conformance
+BUILD ?= build
+SANITIZE ?=
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wvla \
+        -Wwrite-strings -Wno-gnu-zero-variadic-macro-arguments -Werror
+ifeq ($(findstring gcc,$(shell $(CC) --version 2>/dev/null | head -1)),gcc)
+WARN := $(filter-out -Wno-gnu-zero-variadic-macro-arguments,$(WARN))
+endif
+OPT ?= -O2 -g
+CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
+              -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
+LIBS := -lsodium -ljansson -ldl -lpthread -lm
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_SRC := $(filter-out src/cli/%,$(LIB_SRC))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+# Guests: every tests/guests/*.c and examples/*/*.guest.c becomes a .wasm.
+WASM_FLAGS := --target=wasm32-wasi --sysroot=/usr -O2 -Isdk/c/include
+GUEST_SRC := $(sort $(wildcard tests/guests/*.c))
+GUEST_WASM := $(GUEST_SRC:tests/guests/%.c=$(BUILD)/guests/%.wasm)
+GUEST_WAT := $(sort $(wildcard tests/guests/*.wat))
+GUEST_WASM += $(GUEST_WAT:tests/guests/%.wat=$(BUILD)/guests/%.wasm)
+EXAMPLE_WASM := $(patsubst %.c,%.wasm,$(sort $(wildcard examples/*/*.guest.c)))
+
+.PHONY: all help deps up test asan conformance bench install clean fuzz \
+        guests unit examples
+all: $(BUILD)/weft $(BUILD)/libweft.so $(UNIT_BIN) $(TOOL_BIN)
+
+help:
+	@echo "make            build libweft and the weft command into $(BUILD)/"
+	@echo "make up         install what is missing, build, run the hello example"
+	@echo "make test       install what is missing, build, run every test"
+	@echo "make asan       the whole suite under ASan and UBSan"
+	@echo "make conformance  the full WebAssembly spec suite (slow)"
+	@echo "make bench      benchmarks with ratios against native"
+	@echo "make install PREFIX=/usr/local"
+	@echo "variables: CONFORMANCE=$(CONFORMANCE) CC=$(CC) SANITIZE="
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libweft.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libweft.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(BUILD)/weft: $(CLI_OBJ) $(BUILD)/libweft.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libweft.a $(LDFLAGS) $(LIBS) -rdynamic
+
+$(BUILD)/tests/%_test: tests/unit/%_test.c $(BUILD)/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< $(BUILD)/libweft.a \
+	  $(LDFLAGS) $(LIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
+
+$(BUILD)/guests/%.wasm: tests/guests/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -o $@ $<
+
+$(BUILD)/guests/%.wasm: tests/guests/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --enable-all $< -o $@
+
+examples/%.wasm: examples/%.c
+	$(WASM_CC) $(WASM_FLAGS) -o $@ $<
+
+guests: $(GUEST_WASM) $(EXAMPLE_WASM)
+
+up: deps all guests
+	$(BUILD)/weft run examples/hello/hello.guest.wasm -- world
+
+test: deps
+	@$(MAKE) --no-print-directory all guests
+	@CONFORMANCE=$(CONFORMANCE) BUILD=$(BUILD) sh tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan OPT="-O1 -g" \
+	  SANITIZE=address,undefined
+
+conformance: all
+	@CONFORMANCE=$(CONFORMANCE) BUILD=$(BUILD) WEFT_SPEC_ALL=1 \
+	  sh tests/conformance/spec.sh
+
+bench: deps all guests
+	@BUILD=$(BUILD) sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
+	install -m 644 $(BUILD)/libweft.a $(DESTDIR)$(PREFIX)/lib/libweft.a
+	install -m 755 $(BUILD)/libweft.so $(DESTDIR)$(PREFIX)/lib/libweft.so
+	install -m 644 include/weft.h $(DESTDIR)$(PREFIX)/include/weft.h
+
+clean:
+	rm -rf build build-asan $(EXAMPLE_WASM)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- fuzzing ----------------------------------------------------------------
+# `make fuzz` builds every tests/fuzz/fuzz_<name>.c as a libFuzzer target in
+# $(BUILD)/fuzz/ and runs each for FUZZ_TIME seconds over its committed seeds
+# in tests/fuzz/corpus/<name>/ (new inputs go to $(BUILD)/fuzz/corpus-<name>/,
+# crashes to $(BUILD)/fuzz/). The library sources a target needs are compiled
+# straight into it; FUZZ_SRC_<name> lists them (default: all of libweft).
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 20
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer \
+               -D_GNU_SOURCE -Iinclude -Isrc
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SRC_reader := src/engine/reader.c src/util/buf.c src/util/error.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< \
+	  $(or $(FUZZ_SRC_$*),$(LIB_SRC)) $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for bin in $(FUZZ_BIN); do \
+	  name=$${bin##*/fuzz_}; \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name; \
+	  echo "fuzz $$name for $(FUZZ_TIME)s"; \
+	  $$bin -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$name- \
+	    $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name; \
+	done

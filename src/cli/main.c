@@ -1,0 +1,133 @@
+/* main.c - the weft command: global options and the command table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const weft_cmd_t commands[] = {
+    {"run", cmd_run, "run a WebAssembly module (WASI command or reactor)", 0},
+    {"compile", cmd_compile, "compile a module ahead of time", 0},
+    {"inspect", cmd_inspect, "show a module's imports, exports and sections",
+     0},
+    {"cache", cmd_cache, "show or clean the compile cache", 0},
+    {"spectest", cmd_spectest, "run a wast2json spec script", 1},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: weft [--version] [--help] <command> [<args>]\n\n"
+             "Weft runs WebAssembly components as trigger apps, stream flows "
+             "and resident\nunits, at native speed.\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!commands[i].hidden)
+      fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nRun 'weft <command> --help' for a command's options.\n");
+}
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  fputs("weft: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "weft %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'weft %s --help'.\n", cmd);
+  return WEFT_EXIT_USAGE;
+}
+
+int cli_fail(const weft_error_t *err) {
+  cli_error("%s", err->msg[0] ? err->msg : weft_strerror(err->code));
+  if (err->code == WEFT_ETRAP)
+    return err->detail == WEFT_TRAP_DEADLINE ? WEFT_EXIT_DEADLINE
+                                             : WEFT_EXIT_TRAP;
+  return WEFT_EXIT_FAIL;
+}
+
+int cli_parse_duration(const char *s, uint64_t *ns) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0)
+    return -1;
+  double mul = 1e9;
+  if (!strcmp(end, "ms"))
+    mul = 1e6;
+  else if (!strcmp(end, "us"))
+    mul = 1e3;
+  else if (!strcmp(end, "ns"))
+    mul = 1;
+  else if (!strcmp(end, "m"))
+    mul = 60e9;
+  else if (!strcmp(end, "h"))
+    mul = 3600e9;
+  else if (*end && strcmp(end, "s"))
+    return -1;
+  *ns = (uint64_t)(v * mul);
+  return 0;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || *s == '-')
+    return -1;
+  uint64_t mul = 1;
+  if (!strcmp(end, "KiB") || !strcmp(end, "K") || !strcmp(end, "k"))
+    mul = 1ull << 10;
+  else if (!strcmp(end, "MiB") || !strcmp(end, "M"))
+    mul = 1ull << 20;
+  else if (!strcmp(end, "GiB") || !strcmp(end, "G"))
+    mul = 1ull << 30;
+  else if (*end && strcmp(end, "B"))
+    return -1;
+  *bytes = (uint64_t)v * mul;
+  return 0;
+}
+
+weft_engine_t *cli_engine(void) {
+  weft_error_t err = {0};
+  weft_engine_config_t cfg = {.opt_level = -1, .progress = 1};
+  weft_engine_t *e = weft_engine_new(&cfg, &err);
+  if (!e) {
+    cli_fail(&err);
+    exit(WEFT_EXIT_FAIL);
+  }
+  return e;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return WEFT_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
+      !strcmp(name, "help")) {
+    if (argc > 2 && strcmp(name, "help") == 0) {
+      char *sub[] = {argv[2], (char *)"--help", NULL};
+      for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, argv[2]))
+          return commands[i].fn(2, sub);
+    }
+    usage(stdout);
+    return WEFT_EXIT_OK;
+  }
+  if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+    printf("weft %s (abi %d)\n", WEFT_VERSION_STRING, WEFT_ABI_VERSION);
+    return WEFT_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(commands[i].name, name))
+      return commands[i].fn(argc - 1, argv + 1);
+  cli_error("'%s' is not a weft command; see 'weft --help'", name);
+  return WEFT_EXIT_USAGE;
+}

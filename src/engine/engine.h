@@ -1,0 +1,65 @@
+/* engine.h - what the engine offers the other modules of libweft (WASI, the
+ * canonical ABI, triggers): raw host functions, per-instance host state,
+ * memory access from a host call, and exits. */
+#ifndef WEFT_ENGINE_ENGINE_H
+#define WEFT_ENGINE_ENGINE_H
+
+#include <stdint.h>
+
+#include <wasm-rt.h>
+
+#include "weft.h"
+
+/* A raw host function is called straight from guest code with the C
+ * signature `R fn(weft_instance_t *inst, A1, A2, ...)`, where i32 maps to
+ * uint32_t, i64 to uint64_t, f32 to float and f64 to double, and R is void
+ * or the single result type. `sig` is as in weft.h ("iiii:i"). Fastest way
+ * to offer a host function; used by WASI. */
+typedef void (*weft__raw_fn_t)(void);
+int weft__linker_define_raw(weft_linker_t *linker, const char *module,
+                            const char *name, const char *sig,
+                            weft__raw_fn_t fn, weft_error_t *err);
+
+/* Per-instance host state. A linker carries up to WEFT__STATE_MAX state
+ * providers; each instance made from it gets one state per provider,
+ * created before the start function runs and destroyed with the instance. */
+enum { WEFT__STATE_WASI = 0, WEFT__STATE_CABI = 1, WEFT__STATE_APP = 2,
+       WEFT__STATE_MAX = 4 };
+
+typedef struct weft__state_ops {
+  /* Make the state for `inst` from the provider's `cfg`. */
+  int (*create)(weft_instance_t *inst, void *cfg, void **state,
+                weft_error_t *err);
+  void (*destroy)(void *state);
+  /* Frees cfg when the linker is freed (may be NULL). */
+  void (*free_cfg)(void *cfg);
+} weft__state_ops_t;
+
+int weft__linker_set_state(weft_linker_t *linker, int slot,
+                           const weft__state_ops_t *ops, void *cfg,
+                           weft_error_t *err);
+void *weft__instance_state(weft_instance_t *inst, int slot);
+
+/* The instance's default memory (export "memory", else its first memory),
+ * or NULL. Valid until the guest grows it. */
+wasm_rt_memory_t *weft__instance_memory0(weft_instance_t *inst);
+
+/* Checked guest pointer: the host address of [ptr, ptr+len) in `mem`, or
+ * NULL when out of bounds. */
+static inline uint8_t *weft__guest_ptr(wasm_rt_memory_t *mem, uint64_t ptr,
+                                       uint64_t len) {
+  if (!mem || ptr > mem->size || len > mem->size - ptr)
+    return NULL;
+  return mem->data + ptr;
+}
+
+/* End the running guest call: WASI proc_exit. weft_instance_invoke returns
+ * WEFT_EEXIT with detail = status. Does not return. */
+void weft__instance_exit(weft_instance_t *inst, int status)
+    __attribute__((noreturn));
+
+/* Trap the running guest call with kind `trap` (a weft_trap_t) and `msg`
+ * (NULL: the kind's message). Does not return. */
+void weft__trap(int trap, const char *msg) __attribute__((noreturn));
+
+#endif

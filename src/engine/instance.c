@@ -1,0 +1,468 @@
+/* instance.c - instances: binding imports, instantiation, calls, traps.
+ *
+ * Every entry into guest code goes through guarded(), which pushes a
+ * weft__exec_t for this thread and turns a trap, a deadline or a WASI exit
+ * into an error for the caller. The host and other instances are not
+ * affected; a trapped instance may be called again, except after a
+ * deadline, when the embedder should discard or reset it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+_Static_assert(sizeof(weft__abi_val_t) == sizeof(weft_core_val_t),
+               "weft__abi_val_t mirrors weft_core_val_t");
+
+typedef struct call {
+  weft__abi_tramp_t tramp;
+  void (*fn)(void *, weft__abi_slot_t *);
+  void *w2c;
+  weft__abi_slot_t *slots;
+  const weft__abi_val_t *args;
+  weft__abi_val_t *results;
+} call_t;
+
+static int trap_error(weft_instance_t *inst, const weft__exec_t *ex,
+                      weft_error_t *err) {
+  if (ex->exited) {
+    WEFT_ERR(err, WEFT_EEXIT, "guest exited with status %d",
+             ex->exit_status);
+    if (err)
+      err->detail = ex->exit_status;
+    return WEFT_EEXIT;
+  }
+  const char *fname = NULL;
+  uintptr_t pc = (uintptr_t)ex->trap_pc;
+  const weft_module_t *m = inst->module;
+  if (pc && pc >= m->code_lo && pc < m->code_hi)
+    fname = weft__module_func_at(m, pc);
+  const char *what = ex->msg[0] ? ex->msg : weft_trap_message(ex->trap);
+  if (fname)
+    WEFT_ERR(err, WEFT_ETRAP, "'%s': %s in function '%s'", m->name, what,
+             fname);
+  else
+    WEFT_ERR(err, WEFT_ETRAP, "'%s': %s", m->name, what);
+  if (err)
+    err->detail = ex->trap;
+  return WEFT_ETRAP;
+}
+
+/* Run c->fn or c->tramp as a guest call of `inst`. */
+static int guarded(weft_instance_t *inst, call_t *c, weft_error_t *err) {
+  weft__exec_t ex;
+  ex.inst = inst;
+  ex.trap = 0;
+  ex.exited = 0;
+  ex.trap_pc = NULL;
+  ex.msg[0] = 0;
+  ex.max_memory = inst->limits.max_memory;
+  ex.max_table = inst->limits.max_table;
+  ex.deadline_ns =
+      inst->limits.deadline_ns ? weft__now_ns() + inst->limits.deadline_ns : 0;
+  if (sigsetjmp(ex.jb, 0) == 0) {
+    weft__exec_enter(&ex);
+    if (c->tramp)
+      c->tramp(c->w2c, c->args, c->results);
+    else
+      c->fn(c->w2c, c->slots);
+    weft__exec_leave(&ex);
+    return 0;
+  }
+  weft__exec_leave(&ex);
+  return trap_error(inst, &ex, err);
+}
+
+void weft__call_host(weft__abi_slot_t *slot, const weft__abi_val_t *args,
+                     weft__abi_val_t *results) {
+  weft__hostdef_t *d = slot->host;
+  d->fn((weft_caller_t *)slot->ctx, d->env, (const weft_core_val_t *)args,
+        (weft_core_val_t *)results);
+}
+
+static void describe_import(const weft_module_t *m, uint32_t k, char *buf,
+                            size_t size) {
+  static const char *const kinds[] = {"func", "table", "memory", "global",
+                                      "tag"};
+  const weft__import_t *im = &m->wasm.imports[k];
+  snprintf(buf, size, "%s '%s.%s'%s%s", kinds[im->kind % 5], im->module,
+           im->name, m->import_sigs[k][0] ? " " : "", m->import_sigs[k]);
+}
+
+static int limits_ok(uint64_t have_min, int have_max_set, uint64_t have_max,
+                     const weft__limits_t *want) {
+  if (have_min < want->min)
+    return 0;
+  if (want->has_max && (!have_max_set || have_max > want->max))
+    return 0;
+  return 1;
+}
+
+/* Bind import k from the exports of a named instance. */
+static int bind_instance(weft_instance_t *inst, uint32_t k,
+                         weft_instance_t *from, weft_error_t *err) {
+  const weft_module_t *m = inst->module;
+  const weft__import_t *im = &m->wasm.imports[k];
+  weft__abi_slot_t *s = &inst->slots[k];
+  char desc[600];
+  int e = weft__module_find_export(from->module, im->name);
+  describe_import(m, k, desc, sizeof desc);
+  if (e < 0)
+    return WEFT_ERR(err, WEFT_EUNLINKABLE, "'%s': unknown import %s",
+                    m->name, desc);
+  const weft_module_t *fm = from->module;
+  const weft__export_t *ex = &fm->wasm.exports[e];
+  const weft__abi_export_t *ae = NULL;
+  for (uint32_t i = 0; i < fm->abi->nexports; i++)
+    if (fm->abi->exports[i].index == (uint32_t)e)
+      ae = &fm->abi->exports[i];
+  if (ex->kind != im->kind || !ae)
+    goto incompatible;
+  switch (im->kind) {
+  case WEFT_EXTERN_FUNC:
+    if (strcmp(fm->export_sigs[e], m->import_sigs[k]))
+      goto incompatible;
+    s->fn = ae->fn;
+    s->ctx = from->w2c;
+    return 0;
+  case WEFT_EXTERN_GLOBAL:
+    if (strcmp(fm->export_sigs[e], m->import_sigs[k]))
+      goto incompatible;
+    s->ptr = ae->get(from->w2c);
+    return 0;
+  case WEFT_EXTERN_MEMORY: {
+    wasm_rt_memory_t *mem = ae->get(from->w2c);
+    const weft__limits_t *decl = NULL;
+    uint32_t idx = ex->index;
+    if (idx >= fm->wasm.nimported_memories)
+      decl = &fm->wasm.memories[idx - fm->wasm.nimported_memories];
+    int has_max = decl ? decl->has_max : mem->max_pages != 65536;
+    uint64_t max = decl && decl->has_max ? decl->max : mem->max_pages;
+    if (!limits_ok(mem->pages, has_max, max, &im->u.memory))
+      goto incompatible;
+    s->ptr = mem;
+    return 0;
+  }
+  case WEFT_EXTERN_TABLE: {
+    wasm_rt_funcref_table_t *t = ae->get(from->w2c);
+    const weft__tabletype_t *decl = NULL;
+    uint32_t idx = ex->index;
+    if (idx >= fm->wasm.nimported_tables)
+      decl = &fm->wasm.tables[idx - fm->wasm.nimported_tables];
+    if (decl && decl->elem != im->u.table.elem)
+      goto incompatible;
+    int has_max = decl ? decl->limits.has_max : t->max_size != UINT32_MAX;
+    uint64_t max = decl && decl->limits.has_max ? decl->limits.max
+                                                : t->max_size;
+    if (!limits_ok(t->size, has_max, max, &im->u.table.limits))
+      goto incompatible;
+    s->ptr = t;
+    return 0;
+  }
+  }
+incompatible:
+  return WEFT_ERR(err, WEFT_EUNLINKABLE, "'%s': incompatible import type for %s",
+                  m->name, desc);
+}
+
+static int bind_imports(weft_instance_t *inst, weft_error_t *err) {
+  const weft_module_t *m = inst->module;
+  const weft_linker_t *l = inst->linker;
+  for (uint32_t k = 0; k < m->wasm.nimports; k++) {
+    const weft__import_t *im = &m->wasm.imports[k];
+    weft__abi_slot_t *s = &inst->slots[k];
+    const weft__hostdef_t *d = NULL;
+    for (size_t i = 0; l && i < l->ndefs && !d; i++)
+      if (!strcmp(l->defs[i]->module, im->module) &&
+          !strcmp(l->defs[i]->name, im->name))
+        d = l->defs[i];
+    if (d) {
+      char desc[600];
+      if (im->kind != WEFT_EXTERN_FUNC || strcmp(d->sig, m->import_sigs[k])) {
+        describe_import(m, k, desc, sizeof desc);
+        return WEFT_ERR(err, WEFT_EUNLINKABLE,
+                        "'%s': incompatible import type for %s (host offers "
+                        "%s)",
+                        m->name, desc, d->sig);
+      }
+      s->ctx = inst;
+      if (d->raw)
+        s->fn = d->raw;
+      else
+        s->host = (void *)d;
+      continue;
+    }
+    weft_instance_t *from = NULL;
+    for (size_t i = 0; l && i < l->nnamed && !from; i++)
+      if (!strcmp(l->named[i].module, im->module))
+        from = l->named[i].inst;
+    if (from) {
+      int rc = bind_instance(inst, k, from, err);
+      if (rc < 0)
+        return rc;
+      continue;
+    }
+    char desc[600];
+    describe_import(m, k, desc, sizeof desc);
+    return WEFT_ERR(err, WEFT_EUNLINKABLE, "'%s': unknown import %s", m->name,
+                    desc);
+  }
+  return 0;
+}
+
+/* The default memory: export "memory", else the first exported memory,
+ * else the first imported one. */
+static wasm_rt_memory_t *find_memory0(weft_instance_t *inst,
+                                      const char *name) {
+  const weft_module_t *m = inst->module;
+  int e = weft__module_find_export(m, name ? name : "memory");
+  if (e >= 0 && m->wasm.exports[e].kind != WEFT_EXTERN_MEMORY)
+    e = -1;
+  for (uint32_t i = 0; e < 0 && !name && i < m->wasm.nexports; i++)
+    if (m->wasm.exports[i].kind == WEFT_EXTERN_MEMORY)
+      e = (int)i;
+  if (e >= 0) {
+    for (uint32_t i = 0; i < m->abi->nexports; i++)
+      if (m->abi->exports[i].index == (uint32_t)e)
+        return m->abi->exports[i].get(inst->w2c);
+    return NULL;
+  }
+  for (uint32_t k = 0; !name && k < m->wasm.nimports; k++)
+    if (m->wasm.imports[k].kind == WEFT_EXTERN_MEMORY)
+      return inst->slots[k].ptr;
+  return NULL;
+}
+
+static void destroy_states(weft_instance_t *inst) {
+  for (int i = 0; i < WEFT__STATE_MAX; i++) {
+    if (inst->state[i] && inst->linker->state[i].ops->destroy)
+      inst->linker->state[i].ops->destroy(inst->state[i]);
+    inst->state[i] = NULL;
+  }
+}
+
+static int create_states(weft_instance_t *inst, weft_error_t *err) {
+  for (int i = 0; inst->linker && i < WEFT__STATE_MAX; i++) {
+    const weft__state_ops_t *ops = inst->linker->state[i].ops;
+    if (!ops)
+      continue;
+    int rc = ops->create(inst, inst->linker->state[i].cfg, &inst->state[i],
+                         err);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Run the module's instantiation (globals, memories, tables, segments and
+ * the start function) into inst->w2c. */
+static int instantiate(weft_instance_t *inst, weft_error_t *err) {
+  int rc = create_states(inst, err);
+  if (rc < 0)
+    return rc;
+  call_t c = {.fn = inst->module->abi->instantiate,
+              .w2c = inst->w2c,
+              .slots = inst->slots};
+  inst->live = 1;
+  inst->mem0 = find_memory0(inst, NULL);
+  return guarded(inst, &c, err);
+}
+
+static void teardown(weft_instance_t *inst) {
+  if (inst->live)
+    inst->module->abi->free(inst->w2c);
+  inst->live = 0;
+  destroy_states(inst);
+}
+
+weft_instance_t *weft_instance_new(weft_linker_t *linker,
+                                   weft_module_t *module,
+                                   const weft_limits_t *limits,
+                                   weft_error_t *err) {
+  size_t size = sizeof(weft_instance_t) + module->abi->instance_size;
+  weft_instance_t *inst = calloc(1, size);
+  if (!inst) {
+    WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    return NULL;
+  }
+  inst->module = module;
+  inst->linker = linker;
+  if (limits)
+    inst->limits = *limits;
+  inst->slots = calloc(module->wasm.nimports + 1, sizeof *inst->slots);
+  if (!inst->slots) {
+    WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if (bind_imports(inst, err) < 0 || instantiate(inst, err) < 0)
+    goto fail;
+  return inst;
+fail:
+  weft_instance_free(inst);
+  return NULL;
+}
+
+int weft_instance_reset(weft_instance_t *inst, weft_error_t *err) {
+  teardown(inst);
+  memset(inst->w2c, 0, inst->module->abi->instance_size);
+  return instantiate(inst, err);
+}
+
+void weft_instance_free(weft_instance_t *inst) {
+  if (!inst)
+    return;
+  teardown(inst);
+  free(inst->slots);
+  free(inst);
+}
+
+static const weft__abi_export_t *find_func(weft_instance_t *inst,
+                                           const char *name, int *idx) {
+  const weft_module_t *m = inst->module;
+  int e = weft__module_find_export(m, name);
+  if (e < 0 || m->wasm.exports[e].kind != WEFT_EXTERN_FUNC)
+    return NULL;
+  *idx = e;
+  for (uint32_t i = 0; i < m->abi->nexports; i++)
+    if (m->abi->exports[i].index == (uint32_t)e)
+      return &m->abi->exports[i];
+  return NULL;
+}
+
+const char *weft_instance_func_sig(weft_instance_t *inst, const char *name) {
+  int e;
+  if (!find_func(inst, name, &e))
+    return NULL;
+  return inst->module->export_sigs[e];
+}
+
+int weft_instance_invoke(weft_instance_t *inst, const char *name,
+                         const weft_core_val_t *args, size_t nargs,
+                         weft_core_val_t *results, size_t nresults,
+                         weft_error_t *err) {
+  int e;
+  const weft__abi_export_t *ae = find_func(inst, name, &e);
+  if (!ae)
+    return WEFT_ERR(err, WEFT_ENOTFOUND, "'%s' has no exported function '%s'",
+                    inst->module->name, name);
+  const weft__functype_t *t = weft__wasm_func_type(
+      &inst->module->wasm, inst->module->wasm.exports[e].index);
+  if (nargs != t->nparams)
+    return WEFT_ERR(err, WEFT_ESIGNATURE,
+                    "'%s' takes %u arguments, %zu given (%s)", name,
+                    t->nparams, nargs, inst->module->export_sigs[e]);
+  for (size_t i = 0; i < nargs; i++)
+    if (args[i].type != t->params[i])
+      return WEFT_ERR(err, WEFT_ESIGNATURE,
+                      "argument %zu of '%s' must be %s, not %s", i + 1, name,
+                      weft__valtype_name(t->params[i]),
+                      weft__valtype_name(args[i].type));
+  weft__abi_val_t tmp[16];
+  weft__abi_val_t *res = (weft__abi_val_t *)results;
+  if (nresults < t->nresults) {
+    if (t->nresults > 16)
+      return WEFT_ERR(err, WEFT_EINVAL, "'%s' returns %u values", name,
+                      t->nresults);
+    res = tmp;
+  }
+  call_t c = {.tramp = ae->tramp,
+              .w2c = inst->w2c,
+              .args = (const weft__abi_val_t *)args,
+              .results = res};
+  int rc = guarded(inst, &c, err);
+  if (rc == 0 && res == tmp)
+    memcpy(results, tmp, nresults * sizeof *tmp);
+  return rc;
+}
+
+int weft_instance_global_get(weft_instance_t *inst, const char *name,
+                             weft_core_val_t *out, weft_error_t *err) {
+  const weft_module_t *m = inst->module;
+  int e = weft__module_find_export(m, name);
+  if (e < 0 || m->wasm.exports[e].kind != WEFT_EXTERN_GLOBAL)
+    return WEFT_ERR(err, WEFT_ENOTFOUND, "'%s' has no exported global '%s'",
+                    m->name, name);
+  void *p = NULL;
+  for (uint32_t i = 0; i < m->abi->nexports; i++)
+    if (m->abi->exports[i].index == (uint32_t)e)
+      p = m->abi->exports[i].get(inst->w2c);
+  if (!p)
+    return WEFT_ERR(err, WEFT_ENOTFOUND, "global '%s' is not readable", name);
+  memset(out, 0, sizeof *out);
+  switch (m->export_sigs[e][0]) {
+  case 'i':
+    out->type = WEFT_I32;
+    memcpy(&out->of.i32, p, 4);
+    break;
+  case 'l':
+    out->type = WEFT_I64;
+    memcpy(&out->of.i64, p, 8);
+    break;
+  case 'f':
+    out->type = WEFT_F32;
+    memcpy(&out->of.f32, p, 4);
+    break;
+  case 'd':
+    out->type = WEFT_F64;
+    memcpy(&out->of.f64, p, 8);
+    break;
+  case 'x':
+    out->type = WEFT_EXTERNREF;
+    memcpy(&out->of.ref, p, sizeof(void *));
+    break;
+  case 'r':
+    out->type = WEFT_FUNCREF;
+    memcpy(&out->of.ref, &((wasm_rt_funcref_t *)p)->func, sizeof(void *));
+    break;
+  default:
+    return WEFT_ERR(err, WEFT_EUNSUPPORTED, "global '%s' has type %s", name,
+                    m->export_sigs[e]);
+  }
+  return 0;
+}
+
+uint8_t *weft_instance_memory(weft_instance_t *inst, const char *name,
+                              size_t *size) {
+  wasm_rt_memory_t *mem = name ? find_memory0(inst, name) : inst->mem0;
+  if (!mem)
+    return NULL;
+  if (size)
+    *size = mem->size;
+  return mem->data;
+}
+
+uint8_t *weft_caller_memory(weft_caller_t *caller, size_t *size) {
+  return weft_instance_memory(caller, NULL, size);
+}
+
+void weft_caller_trap(weft_caller_t *caller, const char *msg) {
+  (void)caller;
+  weft__trap_at(WEFT_TRAP_HOST, msg, NULL);
+}
+
+void weft__trap(int trap, const char *msg) { weft__trap_at(trap, msg, NULL); }
+
+void weft__instance_exit(weft_instance_t *inst, int status) {
+  (void)inst;
+  weft__exec_t *ex = weft__exec_current();
+  if (!ex)
+    abort();
+  ex->exited = 1;
+  ex->exit_status = status;
+  siglongjmp(ex->jb, 1);
+}
+
+void weft_instance_set_data(weft_instance_t *inst, void *data) {
+  inst->data = data;
+}
+
+void *weft_instance_data(weft_instance_t *inst) { return inst->data; }
+
+void *weft__instance_state(weft_instance_t *inst, int slot) {
+  return slot >= 0 && slot < WEFT__STATE_MAX ? inst->state[slot] : NULL;
+}
+
+wasm_rt_memory_t *weft__instance_memory0(weft_instance_t *inst) {
+  return inst->mem0;
+}

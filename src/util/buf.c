@@ -1,0 +1,73 @@
+/* buf.c - growable byte buffers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+void weft__buf_init(weft__buf_t *b) { memset(b, 0, sizeof *b); }
+
+void weft__buf_release(weft__buf_t *b) {
+  free(b->data);
+  weft__buf_init(b);
+}
+
+static int grow(weft__buf_t *b, size_t extra) {
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need)
+    cap *= 2;
+  char *p = realloc(b->data, cap);
+  if (!p)
+    return WEFT_ENOMEM;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int weft__buf_add(weft__buf_t *b, const void *data, size_t len) {
+  if (grow(b, len))
+    return WEFT_ENOMEM;
+  if (len)
+    memcpy(b->data + b->len, data, len);
+  b->len += len;
+  b->data[b->len] = 0;
+  return 0;
+}
+
+int weft__buf_puts(weft__buf_t *b, const char *s) {
+  return weft__buf_add(b, s, strlen(s));
+}
+
+int weft__buf_vprintf(weft__buf_t *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0 || grow(b, (size_t)n))
+    return WEFT_ENOMEM;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+int weft__buf_printf(weft__buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = weft__buf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+char *weft__strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+char *weft__strndup(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p)
+    return NULL;
+  memcpy(p, s, n);
+  p[n] = 0;
+  return p;
+}

@@ -1,0 +1,63 @@
+/* util.h - small helpers shared by every module: errors, buffers, files. */
+#ifndef WEFT_UTIL_H
+#define WEFT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft.h"
+
+/* Unit-test builds make file-local functions reachable. */
+#ifdef WEFT_UNIT_TEST
+#define WEFT_STATIC
+#else
+#define WEFT_STATIC static
+#endif
+
+/* Defensive checks that should never fire (see sqlite's ALWAYS/NEVER). */
+#define ALWAYS(x) (__builtin_expect(!!(x), 1))
+#define NEVER(x) (__builtin_expect(!!(x), 0))
+
+/* Fill `err` (may be NULL) and return `code`. Messages are lowercase, have
+ * no final full stop and quote their subject: cannot open 'app.toml'. */
+int weft__error(weft_error_t *err, int code, const char *file, int line,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define WEFT_ERR(err, code, ...) \
+  weft__error((err), (code), __FILE__, __LINE__, __VA_ARGS__)
+
+/* A growable byte buffer. Always NUL-terminated when non-empty. */
+typedef struct weft__buf {
+  char *data;
+  size_t len, cap;
+} weft__buf_t;
+
+void weft__buf_init(weft__buf_t *b);
+void weft__buf_release(weft__buf_t *b);
+/* Each returns 0 or WEFT_ENOMEM. */
+int weft__buf_add(weft__buf_t *b, const void *data, size_t len);
+int weft__buf_puts(weft__buf_t *b, const char *s);
+int weft__buf_printf(weft__buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int weft__buf_vprintf(weft__buf_t *b, const char *fmt, va_list ap);
+
+/* Read a whole file into *out (caller frees). */
+int weft__read_file(const char *path, uint8_t **out, size_t *len,
+                    weft_error_t *err);
+/* Write `len` bytes to `path` atomically: temp file in the same directory,
+ * fsync, rename, fsync of the directory. */
+int weft__write_file_atomic(const char *path, const void *data, size_t len,
+                            weft_error_t *err);
+/* mkdir -p. */
+int weft__mkdirs(const char *path, weft_error_t *err);
+/* Remove a directory and the files in it (one level). */
+void weft__rm_rf(const char *dir);
+/* Monotonic clock in nanoseconds. */
+uint64_t weft__now_ns(void);
+/* Hex-encoded SHA-256 of data into out[65]. */
+void weft__sha256_hex(const void *data, size_t len, char out[65]);
+/* strdup that returns NULL on failure; xstrndup likewise. */
+char *weft__strdup(const char *s);
+char *weft__strndup(const char *s, size_t n);
+
+#endif
