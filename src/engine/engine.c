@@ -51,7 +51,15 @@ weft_engine_t *weft_engine_new(const weft_engine_config_t *cfg,
     goto oom;
   weft__rt_init();
   const char *dir = cfg->cache_dir ? cfg->cache_dir : getenv("WEFT_CACHE_DIR");
-  if (dir && *dir) {
+  if (dir && *dir && dir[0] != '/') {
+    /* Absolute, because tools run in directories of their own. */
+    char cwd[PATH_MAX];
+    weft__buf_t b;
+    weft__buf_init(&b);
+    if (getcwd(cwd, sizeof cwd))
+      weft__buf_printf(&b, "%s/%s", cwd, dir);
+    e->cache_dir = b.data;
+  } else if (dir && *dir) {
     e->cache_dir = strdup(dir);
   } else {
     const char *xdg = getenv("XDG_CACHE_HOME");

@@ -31,6 +31,9 @@ typedef struct weft__exec {
 
 /* Install signal handlers (once per process). */
 void weft__rt_init(void);
+/* Install them again, after something else (a test framework) replaced
+ * them. */
+void weft__rt_install_handlers(void);
 
 /* Start a guest call: push `ex` (already sigsetjmp'ed) on this thread's
  * stack and arm its deadline. Pair with weft__exec_leave, on both the

@@ -207,7 +207,7 @@ static void thread_exit(void *arg) {
   t->altstack = NULL;
 }
 
-static void rt_init(void) {
+void weft__rt_install_handlers(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
@@ -218,8 +218,12 @@ static void rt_init(void) {
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
   sa.sa_sigaction = on_deadline;
-  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
   sigaction(DEADLINE_SIGNAL, &sa, NULL);
+}
+
+static void rt_init(void) {
+  weft__rt_install_handlers();
   pthread_key_create(&thread_key, thread_exit);
 }
 

@@ -1,0 +1,2 @@
+;; An infinite loop: stopped by --deadline.
+(module (func (export "_start") (loop $l (br $l))))

@@ -1,0 +1,2 @@
+;; Executes `unreachable`.
+(module (func $boom unreachable) (func (export "_start") (call $boom)))

@@ -1,0 +1,308 @@
+/* runtime_test.c - traps, deadlines, stack overflow, memory caps, reuse
+ * after a trap, reset, and several threads trapping at once. Uses the
+ * module built from tests/guests/traps.wat. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runtime/runtime.h"
+#include "util/util.h"
+#include "weft.h"
+
+static weft_engine_t *engine;
+static weft_module_t *module;
+
+static weft_core_val_t i32(int32_t v) {
+  weft_core_val_t x = {.type = WEFT_I32};
+  x.of.i32 = v;
+  return x;
+}
+
+static int setup(void **state) {
+  (void)state;
+  const char *b = getenv("BUILD");
+  char path[4096], cache[4096];
+  snprintf(path, sizeof path, "%s/guests/traps.wasm", b ? b : "build");
+  snprintf(cache, sizeof cache, "%s/test-cache", b ? b : "build");
+  weft_error_t err = {0};
+  weft_engine_config_t cfg = {.cache_dir = cache, .opt_level = -1};
+  engine = weft_engine_new(&cfg, &err);
+  if (!engine)
+    return -1;
+  module = weft_module_load_file(engine, path, &err);
+  if (!module)
+    fprintf(stderr, "%s\n", err.msg);
+  return module ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  weft_module_free(module);
+  weft_engine_free(engine);
+  return 0;
+}
+
+/* cmocka installs its own SIGSEGV handler around each test; put Weft's
+ * back (an embedder that installs handlers after Weft must do the same). */
+static weft_instance_t *fresh(const weft_limits_t *limits) {
+  weft_error_t err = {0};
+  weft__rt_install_handlers();
+  weft_instance_t *inst = weft_instance_new(NULL, module, limits, &err);
+  if (!inst)
+    fprintf(stderr, "%s\n", err.msg);
+  assert_non_null(inst);
+  return inst;
+}
+
+/* Call `name` and expect trap `kind`, with `text` in the message. */
+static void expect_trap(weft_instance_t *inst, const char *name,
+                        const weft_core_val_t *args, size_t n, int kind,
+                        const char *text) {
+  weft_error_t err = {0};
+  weft_core_val_t r[1];
+  int rc = weft_instance_invoke(inst, name, args, n, r, 1, &err);
+  assert_int_equal(rc, WEFT_ETRAP);
+  assert_int_equal(err.code, WEFT_ETRAP);
+  assert_int_equal(err.detail, kind);
+  if (!strstr(err.msg, text))
+    fail_msg("message '%s' lacks '%s'", err.msg, text);
+}
+
+static void test_call(void **state) {
+  (void)state;
+  weft_instance_t *inst = fresh(NULL);
+  weft_core_val_t a[2] = {i32(40), i32(2)}, r[1];
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_invoke(inst, "add", a, 2, r, 1, &err), 0);
+  assert_int_equal(r[0].type, WEFT_I32);
+  assert_int_equal(r[0].of.i32, 42);
+  assert_string_equal(weft_instance_func_sig(inst, "add"), "ii:i");
+  /* wrong argument count and type are errors, not traps */
+  assert_int_equal(weft_instance_invoke(inst, "add", a, 1, r, 1, &err),
+                   WEFT_ESIGNATURE);
+  a[1].type = WEFT_I64;
+  assert_int_equal(weft_instance_invoke(inst, "add", a, 2, r, 1, &err),
+                   WEFT_ESIGNATURE);
+  assert_int_equal(weft_instance_invoke(inst, "nope", a, 0, r, 1, &err),
+                   WEFT_ENOTFOUND);
+  weft_instance_free(inst);
+}
+
+static void test_every_trap_kind(void **state) {
+  (void)state;
+  weft_instance_t *inst = fresh(NULL);
+  weft_core_val_t a[2] = {i32(1), i32(0)};
+  expect_trap(inst, "unreachable", NULL, 0, WEFT_TRAP_UNREACHABLE,
+              "unreachable executed in function 'unreachable'");
+  expect_trap(inst, "div", a, 2, WEFT_TRAP_DIV_BY_ZERO,
+              "integer divide by zero");
+  expect_trap(inst, "overflow", NULL, 0, WEFT_TRAP_INT_OVERFLOW,
+              "integer overflow");
+  expect_trap(inst, "convert", NULL, 0, WEFT_TRAP_INVALID_CONVERSION,
+              "invalid conversion to integer");
+  weft_core_val_t far = i32(70000);
+  expect_trap(inst, "load", &far, 1, WEFT_TRAP_OOB,
+              "out of bounds memory access");
+  expect_trap(inst, "store", &far, 1, WEFT_TRAP_OOB,
+              "out of bounds memory access");
+  weft_core_val_t huge = i32(-4);
+  expect_trap(inst, "load", &huge, 1, WEFT_TRAP_OOB, "out of bounds");
+  expect_trap(inst, "indirect", NULL, 0, WEFT_TRAP_INDIRECT_CALL,
+              "indirect call");
+  weft_core_val_t zero = i32(0);
+  expect_trap(inst, "recurse", &zero, 1, WEFT_TRAP_STACK_EXHAUSTED,
+              "call stack exhausted");
+  /* The instance is still usable after each of those. */
+  weft_core_val_t b[2] = {i32(2), i32(3)}, r[1];
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_invoke(inst, "add", b, 2, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, 5);
+  weft_instance_free(inst);
+}
+
+static void test_stack_overflow_repeated(void **state) {
+  (void)state;
+  weft_instance_t *inst = fresh(NULL);
+  weft_core_val_t zero = i32(0);
+  for (int i = 0; i < 20; i++)
+    expect_trap(inst, "recurse", &zero, 1, WEFT_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted");
+  weft_instance_free(inst);
+}
+
+static void test_deadline(void **state) {
+  (void)state;
+  weft_limits_t lim = {.deadline_ns = 50 * 1000 * 1000};
+  weft_instance_t *inst = fresh(&lim);
+  uint64_t t0 = weft__now_ns();
+  expect_trap(inst, "spin", NULL, 0, WEFT_TRAP_DEADLINE, "deadline exceeded");
+  uint64_t took = weft__now_ns() - t0;
+  assert_true(took >= 50 * 1000 * 1000);
+  /* A generous bound: the guest must not run on indefinitely. */
+  assert_true(took < 5ull * 1000 * 1000 * 1000);
+  /* The timer is disarmed: a quick call afterwards is unaffected. */
+  weft_core_val_t a[2] = {i32(1), i32(1)}, r[1];
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_invoke(inst, "add", a, 2, r, 1, &err), 0);
+  weft_instance_free(inst);
+}
+
+static void test_memory_cap(void **state) {
+  (void)state;
+  weft_limits_t lim = {.max_memory = 2 * 65536};
+  weft_instance_t *inst = fresh(&lim);
+  weft_core_val_t one = i32(1), r[1];
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_invoke(inst, "grow", &one, 1, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, 1);
+  /* Past the cap (2 pages), below the module's own max (4): refused. */
+  assert_int_equal(weft_instance_invoke(inst, "grow", &one, 1, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, -1);
+  weft_instance_free(inst);
+
+  /* A cap below the initial size refuses the instance. */
+  lim.max_memory = 0x8000;
+  lim.max_memory = 1; /* less than one page */
+  inst = weft_instance_new(NULL, module, &lim, &err);
+  assert_null(inst);
+  assert_int_equal(err.code, WEFT_ETRAP);
+  assert_int_equal(err.detail, WEFT_TRAP_MEMORY_LIMIT);
+}
+
+static void test_reset(void **state) {
+  (void)state;
+  weft_instance_t *inst = fresh(NULL);
+  weft_core_val_t r[1];
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_invoke(inst, "bump", NULL, 0, r, 1, &err), 0);
+  assert_int_equal(weft_instance_invoke(inst, "bump", NULL, 0, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, 2);
+  size_t size;
+  uint8_t *mem = weft_instance_memory(inst, NULL, &size);
+  assert_non_null(mem);
+  assert_int_equal(size, 65536);
+  mem[100] = 9;
+  assert_int_equal(weft_instance_reset(inst, &err), 0);
+  mem = weft_instance_memory(inst, NULL, &size);
+  assert_int_equal(mem[100], 0);
+  assert_int_equal(weft_instance_invoke(inst, "bump", NULL, 0, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, 1);
+  weft_core_val_t g;
+  assert_int_equal(weft_instance_global_get(inst, "counter", &g, &err), 0);
+  assert_int_equal(g.of.i32, 1);
+  weft_instance_free(inst);
+}
+
+/* Each thread has its own instance and alternates traps of every kind
+ * with correct calls; any cross-talk shows up as a wrong result or a wrong
+ * trap kind. */
+static void *trap_worker(void *arg) {
+  intptr_t id = (intptr_t)arg;
+  weft_error_t err = {0};
+  weft_limits_t lim = {.deadline_ns = 0};
+  weft_instance_t *inst = weft_instance_new(NULL, module, &lim, &err);
+  if (!inst)
+    return (void *)1;
+  intptr_t bad = 0;
+  for (int i = 0; i < 300 && !bad; i++) {
+    weft_core_val_t a[2] = {i32((int32_t)id), i32(i)}, r[1];
+    if (weft_instance_invoke(inst, "add", a, 2, r, 1, &err) != 0 ||
+        r[0].of.i32 != id + i)
+      bad = 2;
+    weft_core_val_t far = i32(1 << 30);
+    if (weft_instance_invoke(inst, "load", &far, 1, r, 1, &err) !=
+            WEFT_ETRAP ||
+        err.detail != WEFT_TRAP_OOB)
+      bad = 3;
+    a[1] = i32(0);
+    if (weft_instance_invoke(inst, "div", a, 2, r, 1, &err) != WEFT_ETRAP ||
+        err.detail != WEFT_TRAP_DIV_BY_ZERO)
+      bad = 4;
+    if (i % 50 == 0) {
+      weft_core_val_t zero = i32(0);
+      if (weft_instance_invoke(inst, "recurse", &zero, 1, r, 1, &err) !=
+              WEFT_ETRAP ||
+          err.detail != WEFT_TRAP_STACK_EXHAUSTED)
+        bad = 5;
+    }
+  }
+  weft_instance_free(inst);
+  return (void *)bad;
+}
+
+static void test_threads_trapping_at_once(void **state) {
+  (void)state;
+  enum { N = 8 };
+  pthread_t t[N];
+  weft__rt_install_handlers();
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  for (intptr_t i = 0; i < N; i++)
+    assert_int_equal(pthread_create(&t[i], &attr, trap_worker, (void *)i), 0);
+  for (int i = 0; i < N; i++) {
+    void *res;
+    pthread_join(t[i], &res);
+    assert_int_equal((intptr_t)res, 0);
+  }
+  pthread_attr_destroy(&attr);
+}
+
+/* Deadlines on several threads at once only stop their own guests. */
+static void *deadline_worker(void *arg) {
+  weft_error_t err = {0};
+  weft_limits_t lim = {.deadline_ns = (uint64_t)(intptr_t)arg};
+  weft_instance_t *inst = weft_instance_new(NULL, module, &lim, &err);
+  if (!inst)
+    return (void *)1;
+  intptr_t bad = 0;
+  weft_core_val_t r[1], n = i32(20);
+  for (int i = 0; i < 3; i++) {
+    if (weft_instance_invoke(inst, "spin", NULL, 0, r, 0, &err) !=
+            WEFT_ETRAP ||
+        err.detail != WEFT_TRAP_DEADLINE)
+      bad = 2;
+    if (weft_instance_invoke(inst, "fib", &n, 1, r, 1, &err) != 0 ||
+        r[0].of.i32 != 6765)
+      bad = 3;
+  }
+  weft_instance_free(inst);
+  return (void *)bad;
+}
+
+static void test_threads_deadlines(void **state) {
+  (void)state;
+  enum { N = 4 };
+  pthread_t t[N];
+  weft__rt_install_handlers();
+  for (intptr_t i = 0; i < N; i++)
+    assert_int_equal(pthread_create(&t[i], NULL, deadline_worker,
+                                    (void *)(intptr_t)((i + 1) * 20000000)),
+                     0);
+  for (int i = 0; i < N; i++) {
+    void *res;
+    pthread_join(t[i], &res);
+    assert_int_equal((intptr_t)res, 0);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_call),
+      cmocka_unit_test(test_every_trap_kind),
+      cmocka_unit_test(test_stack_overflow_repeated),
+      cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_memory_cap),
+      cmocka_unit_test(test_reset),
+      cmocka_unit_test(test_threads_trapping_at_once),
+      cmocka_unit_test(test_threads_deadlines),
+  };
+  return cmocka_run_group_tests_name("runtime", tests, setup, teardown);
+}
