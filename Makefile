@@ -42,7 +42,8 @@ EXAMPLE_WASM := $(patsubst %.c,%.wasm,$(sort $(wildcard examples/*/*.guest.c)))
 
 .PHONY: all help deps up test asan conformance bench install clean fuzz \
         guests unit examples
-all: $(BUILD)/weft $(BUILD)/libweft.so $(UNIT_BIN) $(TOOL_BIN)
+all: $(BUILD)/weft $(BUILD)/libweft.so $(UNIT_BIN) $(TOOL_BIN) \
+     $(BUILD)/examples/embed
 
 help:
 	@echo "make            build libweft and the weft command into $(BUILD)/"
@@ -77,6 +78,10 @@ $(BUILD)/tests/%_test: tests/unit/%_test.c $(BUILD)/libweft.a
 	  $(LDFLAGS) $(LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
+
+$(BUILD)/examples/embed: examples/embed/embed.c $(BUILD)/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
 

@@ -140,10 +140,36 @@ int weft__module_find_export(const weft_module_t *m, const char *name) {
   return -1;
 }
 
+/* A truncated shared object can crash the dynamic loader: check that
+ * every segment and the section headers lie within the file first. */
+static int elf_complete(const char *path) {
+  uint8_t *b = NULL;
+  size_t len = 0;
+  int ok = 0;
+  if (weft__read_file(path, &b, &len, NULL) < 0)
+    return 0;
+  const ElfW(Ehdr) *eh = (const void *)b;
+  if (len < sizeof *eh || memcmp(b, ELFMAG, SELFMAG) ||
+      eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+      eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > len ||
+      eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > len)
+    goto out;
+  const ElfW(Phdr) *ph = (const void *)(b + eh->e_phoff);
+  for (int i = 0; i < eh->e_phnum; i++)
+    if (ph[i].p_offset + ph[i].p_filesz > len)
+      goto out;
+  ok = 1;
+out:
+  free(b);
+  return ok;
+}
+
 /* dlopen `path` and check it is a module artifact for this weft. A
  * damaged or foreign file gives WEFT_ECACHE or WEFT_EABI. */
 static int open_artifact(weft_module_t *m, const char *path,
                          const char *want_sha, weft_error_t *err) {
+  if (!elf_complete(path))
+    return WEFT_ERR(err, WEFT_ECACHE, "'%s' is damaged", path);
   void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!dl)
     return WEFT_ERR(err, WEFT_ECACHE, "cannot load '%s': %s", path,

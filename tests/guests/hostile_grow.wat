@@ -3,7 +3,7 @@
 ;; return of the count through proc_exit).
 (module
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory 1)
+  (memory 0)
   (func (export "_start") (local $pages i32)
     (loop $more
       (if (i32.ne (memory.grow (i32.const 16)) (i32.const -1))
