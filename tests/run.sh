@@ -43,7 +43,7 @@ count() {
 suite() {
   name=$1
   shift
-  log=$LOGS/$name.log
+  log=$LOGS/$(echo "$name" | tr / -).log
   "$@" >"$log" 2>&1 </dev/null
   count "$name" "$log" $?
 }
