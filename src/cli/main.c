@@ -1,4 +1,5 @@
 /* main.c - the weft command: global options and the command table. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,16 @@ weft_engine_t *cli_engine(void) {
   return e;
 }
 
+/* Descriptors 0-2 closed by our parent would be reused by the next file
+ * we open, and a guest would read or write it as stdio: fill them. */
+static void fill_stdio(void) {
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+      exit(WEFT_EXIT_FAIL);
+}
+
 int main(int argc, char **argv) {
+  fill_stdio();
   if (argc < 2) {
     usage(stderr);
     return WEFT_EXIT_USAGE;

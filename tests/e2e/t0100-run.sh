@@ -24,6 +24,15 @@ same "options before" "Hello, env!" "$out"
 expect "-- ends options" 0 "$WEFT" run "$HELLO" -- --env
 same "-- ends options" "Hello, --env!" "$out"
 
+# Closed stdio is filled with /dev/null, never with one of weft's files.
+"$WEFT" run "$HELLO" -- closed <&- >"$TMP/closed.out" 2>&1
+same "closed stdin" "Hello, closed!" "$(cat "$TMP/closed.out")"
+
+# Embedding: examples/embed runs the same command through the library.
+expect "embed example" 0 "$BUILD/examples/embed" "$HELLO" embedded
+same "embed output" "Hello, embedded!" "$out"
+expect "embed usage" 2 "$BUILD/examples/embed"
+
 # Reactors: --invoke with numbers.
 T=$GUESTS/traps.wasm
 expect "invoke" 0 "$WEFT" run --invoke add "$T" 40 2
