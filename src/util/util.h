@@ -60,4 +60,6 @@ void weft__sha256_hex(const void *data, size_t len, char out[65]);
 char *weft__strdup(const char *s);
 char *weft__strndup(const char *s, size_t n);
 
+#include "util/banned.h"
+
 #endif

@@ -107,10 +107,9 @@ static uint32_t splice_link(char **buf, const char *target, const char *rest,
   if (!nb)
     return WASI_ENOMEM;
   memcpy(nb, target, tl);
-  nb[tl] = 0;
   if (rl || slash)
-    strcat(nb, "/");
-  strcat(nb, rest);
+    nb[tl++] = '/';
+  memcpy(nb + tl, rest, rl + 1);
   free(*buf);
   *buf = nb;
   return 0;

@@ -50,11 +50,11 @@ static json_t *tagged(const char *type, json_t *value) {
 static void format_float(double f, char buf[40]) {
   int prec;
   if (isnan(f)) {
-    strcpy(buf, "nan");
+    snprintf(buf, 40, "nan");
     return;
   }
   if (isinf(f)) {
-    strcpy(buf, f < 0 ? "-inf" : "inf");
+    snprintf(buf, 40, "%s", f < 0 ? "-inf" : "inf");
     return;
   }
   for (prec = 1; prec <= 17; prec++) {
@@ -249,7 +249,7 @@ static void norm_datetime(const char *s, char *out, size_t cap) {
   n = strlen(out);
   if (n >= 6 && (!strcmp(out + n - 6, "+00:00") ||
                  !strcmp(out + n - 6, "-00:00")))
-    strcpy(out + n - 6, "Z");
+    memcpy(out + n - 6, "Z", 2);
 }
 
 /* Compare tagged scalars; on a mismatch write the reason to `why`. */
