@@ -33,6 +33,7 @@ static double best_of(int tries, double (*fn)(void *), void *arg) {
 typedef struct {
   weft_instance_t *inst;
   uint64_t (*native)(int);
+  uint64_t (*scalar)(int);
   int n;
   uint64_t sum;
 } kernel_run_t;
@@ -57,31 +58,53 @@ static double time_native(void *arg) {
   return (double)(weft__now_ns() - t0) / 1e9;
 }
 
+static double time_scalar(void *arg) {
+  kernel_run_t *k = arg;
+  uint64_t t0 = weft__now_ns();
+  k->sum = k->scalar(k->n);
+  return (double)(weft__now_ns() - t0) / 1e9;
+}
+
+static void *open_native(const char *build, const char *name,
+                         const char *suffix) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/bench/%s%s.so", build, name, suffix);
+  void *dl = dlopen(p, RTLD_NOW | RTLD_LOCAL);
+  if (!dl) {
+    fprintf(stderr, "bench: %s\n", dlerror());
+    exit(1);
+  }
+  return dl;
+}
+
 static void compute(weft_engine_t *e, const char *build) {
-  double logsum = 0;
+  double logsum = 0, logsum_s = 0;
   int count = 0;
-  printf("compute kernels (same C source, clang -O2; weft: wasm2c + cc -O2)\n");
-  printf("  %-10s %10s %10s %12s\n", "kernel", "native s", "weft s",
-         "weft/native");
+  printf("compute kernels (same C source, clang -O2; weft: wasm2c + cc -O2;"
+         "\n  scalar = native without auto-vectorisation, which wasm32 "
+         "without SIMD cannot have)\n");
+  printf("  %-10s %9s %9s %9s %12s %12s\n", "kernel", "native s",
+         "scalar s", "weft s", "weft/native", "weft/scalar");
   for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
     char p[4096];
     weft_error_t err = {0};
     snprintf(p, sizeof p, "%s/bench/%s.wasm", build, kernels[i].name);
     weft_module_t *m = weft_module_load_file(e, p, &err);
     weft_instance_t *inst = m ? weft_instance_new(NULL, m, NULL, &err) : NULL;
-    snprintf(p, sizeof p, "%s/bench/%s.so", build, kernels[i].name);
-    void *dl = dlopen(p, RTLD_NOW | RTLD_LOCAL);
-    if (!inst || !dl) {
-      fprintf(stderr, "bench: %s: %s\n", kernels[i].name,
-              inst ? dlerror() : err.msg);
+    if (!inst) {
+      fprintf(stderr, "bench: %s: %s\n", kernels[i].name, err.msg);
       exit(1);
     }
+    void *dl = open_native(build, kernels[i].name, "");
+    void *dls = open_native(build, kernels[i].name, ".scalar");
     if (weft_instance_func_sig(inst, "_initialize"))
       weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, &err);
-    kernel_run_t k = {inst, NULL, kernels[i].n, 0};
+    kernel_run_t k = {inst, NULL, NULL, kernels[i].n, 0};
     *(void **)&k.native = dlsym(dl, "run");
+    *(void **)&k.scalar = dlsym(dls, "run");
     double tn = best_of(3, time_native, &k);
     uint64_t sn = k.sum;
+    double ts = best_of(3, time_scalar, &k);
     double tw = best_of(3, time_weft, &k);
     if (k.sum != sn) {
       fprintf(stderr, "bench: %s: checksum %llu != native %llu\n",
@@ -89,17 +112,20 @@ static void compute(weft_engine_t *e, const char *build) {
               (unsigned long long)sn);
       exit(1);
     }
-    printf("  %-10s %10.3f %10.3f %12.2f\n", kernels[i].name, tn, tw, tw / tn);
+    printf("  %-10s %9.3f %9.3f %9.3f %12.2f %12.2f\n", kernels[i].name, tn,
+           ts, tw, tw / tn, tw / ts);
     logsum += log(tw / tn);
+    logsum_s += log(tw / ts);
     count++;
     weft_instance_free(inst);
     weft_module_free(m);
     dlclose(dl);
+    dlclose(dls);
   }
-  double g = exp(logsum / count);
-  printf("  geometric mean weft/native time %.2f  (speed %.2f of native, "
-         "target >= 0.9)\n\n",
-         g, 1 / g);
+  double g = exp(logsum / count), gs = exp(logsum_s / count);
+  printf("  geometric mean weft/native %.2f (speed %.2f of native), "
+         "weft/scalar %.2f (speed %.2f); target speed >= 0.9\n\n",
+         g, 1 / g, gs, 1 / gs);
 }
 
 static void instantiate(weft_engine_t *e, const char *build) {

@@ -11,6 +11,9 @@ for src in bench/kernels/*.c; do
   clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
     -o "$out/$k.wasm" "$src"
   clang -O2 -fPIC -shared -o "$out/$k.so" "$src"
+  # wasm32 without SIMD cannot be vectorised: this is the scalar peer.
+  clang -O2 -fno-vectorize -fno-slp-vectorize -fPIC -shared \
+    -o "$out/$k.scalar.so" "$src"
 done
 wat2wasm bench/tiny.wat -o "$out/tiny.wasm"
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/bench" \
