@@ -133,8 +133,9 @@ clean:
 # `make fuzz` builds every tests/fuzz/fuzz_<name>.c as a libFuzzer target in
 # $(BUILD)/fuzz/ and runs each for FUZZ_TIME seconds over its committed seeds
 # in tests/fuzz/corpus/<name>/ (new inputs go to $(BUILD)/fuzz/corpus-<name>/,
-# crashes to $(BUILD)/fuzz/). The library sources a target needs are compiled
-# straight into it; FUZZ_SRC_<name> lists them (default: all of libweft).
+# crashes to $(BUILD)/fuzz/), with tests/fuzz/<name>.dict as dictionary if it
+# exists. The library sources a target needs are compiled straight into it;
+# FUZZ_SRC_<name> lists them (default: all of libweft).
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 20
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -154,7 +155,9 @@ fuzz: $(FUZZ_BIN)
 	  name=$${bin##*/fuzz_}; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name; \
 	  echo "fuzz $$name for $(FUZZ_TIME)s"; \
-	  $$bin -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	  dict=; [ ! -f tests/fuzz/$$name.dict ] || \
+	    dict=-dict=tests/fuzz/$$name.dict; \
+	  $$bin -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $$dict \
 	    -artifact_prefix=$(BUILD)/fuzz/$$name- \
 	    $(BUILD)/fuzz/corpus-$$name tests/fuzz/corpus/$$name; \
 	done
