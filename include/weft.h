@@ -29,7 +29,7 @@ extern "C" {
 
 /* The ABI between libweft and the shared objects it compiles. A cached
  * artifact built for another ABI version is rebuilt or refused. */
-#define WEFT_ABI_VERSION 1
+#define WEFT_ABI_VERSION 2
 
 /* ---- errors ------------------------------------------------------------ */
 

@@ -33,8 +33,9 @@ typedef struct weft__abi_val {
   } of;
 } weft__abi_val_t;
 
-/* One resolved import of an instance. The shim passes a pointer to the
- * instance's slot array wherever wasm2c wants an import-module instance. */
+/* One resolved import of an instance. An instance has one slot per import
+ * and one more, past them, whose first word the shim points at itself and
+ * passes wherever wasm2c wants an import-module instance. */
 typedef struct weft__abi_slot {
   void (*fn)(void); /* direct: R fn(ctx, args...) */
   void *ctx;        /* first argument of fn / caller for generic */
@@ -86,7 +87,8 @@ typedef struct weft__abi_module {
   const weft__abi_rt_t **rt;   /* libweft stores its table here at load */
   size_t instance_size;        /* sizeof the wasm2c instance struct */
   void (*init_module)(void);
-  /* Instantiate into zeroed `inst`; `slots` has one entry per import. */
+  /* Instantiate into zeroed `inst`; `slots` has one entry per import,
+   * plus one for the shim. */
   void (*instantiate)(void *inst, weft__abi_slot_t *slots);
   void (*free)(void *inst);
   uint32_t nexports;

@@ -290,6 +290,7 @@ weft_instance_t *weft_instance_new(weft_linker_t *linker,
   inst->linker = linker;
   if (limits)
     inst->limits = *limits;
+  /* One slot per import, and the shim's own past them (abi.h). */
   inst->slots = calloc(module->wasm.nimports + 1, sizeof *inst->slots);
   if (!inst->slots) {
     WEFT_ERR(err, WEFT_ENOMEM, "out of memory");

@@ -145,8 +145,8 @@ static void write_import_func(weft__buf_t *b, const weft__wasm_t *w,
   weft__buf_puts(b, " *p");
   for (uint32_t i = 0; i < t->nparams; i++)
     weft__buf_printf(b, ", %s a%u", ctype(t->params[i]), i);
-  weft__buf_printf(b, ") {\n  weft__abi_slot_t *s = (weft__abi_slot_t *)p"
-                      " + %u;\n  if (s->host) {\n",
+  weft__buf_printf(b, ") {\n  weft__abi_slot_t *s = weft_slots(p) + %u;\n"
+                      "  if (s->host) {\n",
                    k);
   weft__buf_printf(b, "  weft__abi_val_t a[%u], r[%u];\n",
                    t->nparams ? t->nparams : 1,
@@ -200,9 +200,7 @@ static void write_import_ptr(weft__buf_t *b, const weft__import_t *im,
   import_sym(b, im);
   weft__buf_puts(b, "(");
   module_struct(b, im);
-  weft__buf_printf(b, " *p) {\n  return ((weft__abi_slot_t *)p)[%u].ptr;"
-                      "\n}\n\n",
-                   k);
+  weft__buf_printf(b, " *p) {\n  return weft_slots(p)[%u].ptr;\n}\n\n", k);
 }
 
 static void export_sym(weft__buf_t *b, const weft__export_t *ex) {
@@ -258,13 +256,16 @@ static const char runtime_glue[] =
     "void wasm_rt_trap(wasm_rt_trap_t c) {\n"
     "  weft_rt->trap(c, __builtin_return_address(0));\n}\n"
     "uint32_t wasm_rt_register_func_type(uint32_t np, uint32_t nr, ...) {\n"
-    "  wasm_rt_type_t t[64];\n  va_list ap;\n"
-    "  if (np + nr > 64) weft_rt->trap(WASM_RT_TRAP_CALL_INDIRECT, 0);\n"
+    "  wasm_rt_type_t small[64], *t = small;\n  va_list ap;\n"
+    "  if (np + nr > 64 && !(t = malloc((np + nr) * sizeof *t)))\n"
+    "    weft_rt->trap(WASM_RT_TRAP_CALL_INDIRECT, 0);\n"
     "  va_start(ap, nr);\n"
     "  for (uint32_t i = 0; i < np + nr; i++)\n"
     "    t[i] = (wasm_rt_type_t)va_arg(ap, int);\n"
     "  va_end(ap);\n"
-    "  return weft_rt->register_func_type(np, nr, t);\n}\n"
+    "  uint32_t id = weft_rt->register_func_type(np, nr, t);\n"
+    "  if (t != small)\n    free(t);\n"
+    "  return id;\n}\n"
     "uint32_t wasm_rt_register_tag(uint32_t s) { (void)s; return 0; }\n"
     "void wasm_rt_load_exception(uint32_t t, uint32_t s, const void *v) {\n"
     "  (void)t; (void)s; (void)v;\n}\n"
@@ -351,9 +352,19 @@ int weft__shim_write(const weft__wasm_t *w, const weft__shim_info_t *info,
   }
 
   weft__buf_printf(b, "/* weft shim for module %s */\n", info->wasm_sha256);
-  weft__buf_puts(b, "#include <stdarg.h>\n#include \"m.c\"\n"
+  weft__buf_puts(b, "#include <stdarg.h>\n#include <stdlib.h>\n"
+                    "#include \"m.c\"\n"
                     "#include \"abi.h\"\n\n");
   weft__buf_puts(b, runtime_glue);
+  /* wasm2c hands imports an import-module instance pointer: the one given
+   * to Z_m_instantiate, which is a word pointing to itself just past the
+   * slots; but an imported function put in a table by an element segment
+   * gets the address of the instance field holding that pointer instead
+   * (wasm2c 1.0.32). The self-pointer tells the two apart. */
+  weft__buf_printf(b, "static weft__abi_slot_t *weft_slots(void *p) {\n"
+                      "  if (*(void **)p != p)\n    p = *(void **)p;\n"
+                      "  return (weft__abi_slot_t *)p - %u;\n}\n\n",
+                   w->nimports);
 
   /* Imports: one definition per distinct symbol (a module may import the
    * same name twice); slot index is that of the first import. */
@@ -379,11 +390,13 @@ int weft__shim_write(const weft__wasm_t *w, const weft__shim_info_t *info,
       write_import_ptr(b, im, k);
   }
 
-  weft__buf_puts(b, "static void weft_instantiate(void *i, "
-                    "weft__abi_slot_t *s) {\n  (void)s;\n"
-                    "  Z_m_instantiate((Z_m_instance_t *)i");
+  weft__buf_printf(b, "static void weft_instantiate(void *i, "
+                      "weft__abi_slot_t *s) {\n"
+                      "  void **self = (void **)&s[%u];\n  *self = self;\n"
+                      "  Z_m_instantiate((Z_m_instance_t *)i",
+                   w->nimports);
   for (uint32_t k = 0; k < nmods; k++)
-    weft__buf_puts(b, ", (void *)s");
+    weft__buf_puts(b, ", (void *)self");
   weft__buf_puts(b, ");\n}\n\nstatic void weft_free(void *i) {\n"
                     "  Z_m_free((Z_m_instance_t *)i);\n}\n\n");
 
