@@ -14,6 +14,7 @@ static const weft_cmd_t commands[] = {
     {"inspect", cmd_inspect, "show a module's imports, exports and sections",
      0},
     {"cache", cmd_cache, "show or clean the compile cache", 0},
+    {"wit", cmd_wit, "check a WIT package or print one of its worlds", 0},
     {"spectest", cmd_spectest, "run a wast2json spec script", 1},
 };
 

@@ -29,7 +29,9 @@ static int count_entries(void) {
     if (strlen(de->d_name) != 2 || de->d_name[0] == '.')
       continue;
     char sub[128];
-    snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+    if (snprintf(sub, sizeof sub, "%s/%.2s", dir, de->d_name) >=
+        (int)sizeof sub)
+      continue;
     DIR *s = opendir(sub);
     struct dirent *e2;
     while (s && (e2 = readdir(s)) != NULL) {
