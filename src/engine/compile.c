@@ -1,11 +1,12 @@
 /* compile.c - ahead-of-time compilation through wasm2c and the system C
  * compiler, into a content-addressed cache.
  *
- * Key: SHA-256 over the module's hash, WEFT_ABI_VERSION and the identity of
- * the tools (see engine.c). Entries are written to a private temporary
- * directory and renamed into place, so concurrent weft processes compiling
- * the same module never see a partial file; a damaged entry is detected at
- * load (see module.c) and rebuilt.
+ * Key: SHA-256 over the module's hash, WEFT_ABI_VERSION, the version of the
+ * rewrite of wasm2c's output (rewrite.c) and the identity of the tools (see
+ * engine.c). Entries are written to a private temporary directory and
+ * renamed into place, so concurrent weft processes compiling the same
+ * module never see a partial file; a damaged entry is detected at load (see
+ * module.c) and rebuilt.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "engine/rewrite.h"
 #include "engine/shim.h"
 #include "util/proc.h"
 
@@ -40,7 +42,8 @@ char *weft__cache_path(weft_engine_t *e, const char *sha, const char *ext) {
   char key[65];
   weft__buf_t b;
   weft__buf_init(&b);
-  weft__buf_printf(&b, "%s|abi%d|%s", sha, WEFT_ABI_VERSION, e->tool_id);
+  weft__buf_printf(&b, "%s|abi%d|%s|%s", sha, WEFT_ABI_VERSION,
+                   WEFT_REWRITE_VERSION, e->tool_id);
   for (size_t i = 0; i < sizeof cc_flags / sizeof cc_flags[0]; i++)
     weft__buf_printf(&b, "|%s", cc_flags[i]);
   weft__sha256_hex(b.data, b.len, key);
@@ -181,6 +184,15 @@ int weft__compile(weft_engine_t *e, const weft__wasm_t *w,
   if ((rc = weft__shim_write(w, &info, &shim, err)) < 0)
     goto out;
   if ((rc = write_in(tmp, "shim.c", shim.data, shim.len, err)) < 0)
+    goto out;
+  /* m.c is compiled as rewritten (see rewrite.c); the shim was made from
+   * wasm2c's own text. */
+  shim.len = 0;
+  if ((rc = weft__rewrite(csrc, clen, &shim)) < 0) {
+    rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (rc > 0 && (rc = write_in(tmp, "m.c", shim.data, shim.len, err)) < 0)
     goto out;
 
   char opt[8];

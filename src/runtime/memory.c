@@ -6,6 +6,9 @@
  * (wasm2c's signal-handler bounds checking). Only the pages in use are
  * readable and writable. Freed regions are zeroed and kept in a pool, so
  * instantiating is a reset rather than a fresh mapping.
+ *
+ * A memory's `data` never moves while the memory lives, growth included:
+ * compiled modules read it once per function call (engine/rewrite.c).
  */
 #include <pthread.h>
 #include <string.h>

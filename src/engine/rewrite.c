@@ -1,0 +1,251 @@
+/* rewrite.c - speed rewrites of wasm2c's C output, done on its text.
+ *
+ * wasm2c 1.0.32 writes each load and store as a call such as
+ * `f64_load(&instance->w2c_memory, addr)` (an imported memory:
+ * `instance->Z_envZ_memory`), which reads `mem->data` at every access.
+ * Stores are memcpy, so the compiler must assume each one may change
+ * `data` itself: it reloads the base pointer after every store, which
+ * blocks hoisting and keeping values in registers across loop iterations.
+ * In Weft a memory never moves while its instance lives (memory.c grows
+ * it in place inside a fixed reservation) and a memory import is bound
+ * once at instantiation, so each function body here reads every base
+ * pointer once, at its entry, and its loads and stores go through that:
+ * `f64_load_b(weft__mb0, addr)` after
+ * `u8 *const weft__mb0 = (&instance->w2c_memory)->data;`. (A host
+ * function that resets or frees the instance calling it would leave that
+ * pointer stale; it already leaves the running guest code freed state.)
+ *
+ * The `_b` loads keep wasm2c's empty asm after the load, which makes the
+ * load happen even when its value is unused (a dropped out-of-bounds load
+ * must still trap), but let the value sit in a vector register: wasm2c's
+ * "r" constraint moves every f32/f64 into a general-purpose register.
+ *
+ * Everything else (memory.size/grow, bulk memory, data segments) keeps
+ * using the wasm_rt_memory_t. Text that does not look as expected is left
+ * as it is: the output still compiles and is as correct as wasm2c's.
+ */
+#include <stdio.h>
+#include <string.h> /* memmem: the build defines _GNU_SOURCE */
+
+#include "engine/rewrite.h"
+
+/* wasm2c's load and store helpers, with the types of their DEFINE_LOAD or
+ * DEFINE_STORE line; the `_b` twins are defined from the same types. */
+static const struct {
+  const char *name, *types;
+  int load;
+} helpers[] = {
+    {"i32_load", "u32, u32, u32", 1},
+    {"i64_load", "u64, u64, u64", 1},
+    {"f32_load", "f32, f32, f32", 1},
+    {"f64_load", "f64, f64, f64", 1},
+    {"i32_load8_s", "s8, s32, u32", 1},
+    {"i64_load8_s", "s8, s64, u64", 1},
+    {"i32_load8_u", "u8, u32, u32", 1},
+    {"i64_load8_u", "u8, u64, u64", 1},
+    {"i32_load16_s", "s16, s32, u32", 1},
+    {"i64_load16_s", "s16, s64, u64", 1},
+    {"i32_load16_u", "u16, u32, u32", 1},
+    {"i64_load16_u", "u16, u64, u64", 1},
+    {"i64_load32_s", "s32, s64, u64", 1},
+    {"i64_load32_u", "u32, u64, u64", 1},
+    {"i32_store", "u32, u32", 0},
+    {"i64_store", "u64, u64", 0},
+    {"f32_store", "f32, f32", 0},
+    {"f64_store", "f64, f64", 0},
+    {"i32_store8", "u8, u32", 0},
+    {"i32_store16", "u16, u32", 0},
+    {"i64_store8", "u8, u64", 0},
+    {"i64_store16", "u16, u64", 0},
+    {"i64_store32", "u32, u64", 0},
+};
+#define NHELPERS (sizeof helpers / sizeof helpers[0])
+
+/* The last helper line; the `_b` helpers are inserted after it. */
+static const char anchor[] = "DEFINE_STORE(i64_store32, u32, u64)\n";
+
+static const char prelude[] =
+    "\n/* weft " WEFT_REWRITE_VERSION ": loads and stores through a base "
+    "pointer read once per\n * function (see weft's rewrite.c). */\n"
+    "#if WABT_BIG_ENDIAN\n"
+    "#error \"weft: big-endian hosts are not supported\"\n"
+    "#endif\n"
+    "#if defined(__x86_64__)\n"
+    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"rx\"(v))\n"
+    "#elif defined(__aarch64__)\n"
+    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"rw\"(v))\n"
+    "#else\n"
+    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"r\"(v))\n"
+    "#endif\n"
+    "#define WEFT_LOAD_B(name, t1, t2, t3)                  \\\n"
+    "  static inline t3 name##_b(u8* base, u64 addr) {     \\\n"
+    "    t1 result;                                        \\\n"
+    "    wasm_rt_memcpy(&result, base + addr, sizeof(t1)); \\\n"
+    "    WEFT_LOADED(result);                              \\\n"
+    "    return (t3)(t2)result;                            \\\n"
+    "  }\n"
+    "#define WEFT_STORE_B(name, t1, t2)                             \\\n"
+    "  static inline void name##_b(u8* base, u64 addr, t2 value) { \\\n"
+    "    t1 wrapped = (t1)value;                                   \\\n"
+    "    wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1));        \\\n"
+    "  }\n";
+
+/* Most distinct memories one function gets base pointers for; without
+ * multi-memory there is one. Further ones keep wasm2c's calls. */
+#define MAX_MEMS 8
+
+typedef struct span {
+  const char *p;
+  size_t len;
+} span_t;
+
+static int is_ident(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether the identifier ending at `at` (a '('), and starting at or after
+ * `lo`, is a load or store helper. */
+static int is_helper(const char *lo, const char *at) {
+  const char *q = at;
+  while (q > lo && is_ident(q[-1]))
+    q--;
+  size_t n = (size_t)(at - q);
+  if (n < 8 || n > 12 || (*q != 'i' && *q != 'f')) /* i32_load..i64_load16_s */
+    return 0;
+  for (size_t i = 0; i < NHELPERS; i++)
+    if (strlen(helpers[i].name) == n && !memcmp(helpers[i].name, q, n))
+      return 1;
+  return 0;
+}
+
+/* The memory argument at `p` (just after the '('): `&instance->NAME` or
+ * `instance->NAME`, followed by ", ". Returns its length, or 0. */
+static size_t mem_arg(const char *p, const char *end) {
+  static const char inst[] = "instance->";
+  const char *q = p;
+  if (q < end && *q == '&')
+    q++;
+  if ((size_t)(end - q) < sizeof inst - 1 ||
+      memcmp(q, inst, sizeof inst - 1) != 0)
+    return 0;
+  q += sizeof inst - 1;
+  const char *name = q;
+  while (q < end && is_ident(*q))
+    q++;
+  if (q == name || end - q < 2 || q[0] != ',' || q[1] != ' ')
+    return 0;
+  return (size_t)(q - p);
+}
+
+/* Index of memory argument `a` in mems, adding it if there is room;
+ * -1 when there is none. */
+static int mem_index(span_t *mems, int *nmems, const char *a, size_t len) {
+  for (int i = 0; i < *nmems; i++)
+    if (mems[i].len == len && !memcmp(mems[i].p, a, len))
+      return i;
+  if (*nmems == MAX_MEMS)
+    return -1;
+  mems[*nmems] = (span_t){a, len};
+  return (*nmems)++;
+}
+
+/* Rewrite the function body [b, e) into out (NULL: only count). Returns
+ * the number of calls rewritten, or WEFT_ENOMEM. */
+static int body(const char *b, const char *e, span_t *mems, int *nmems,
+                weft__buf_t *out) {
+  int n = 0;
+  const char *copied = b;
+  for (const char *p = b; p < e; p++) {
+    if (*p != '(' || !is_helper(b, p))
+      continue;
+    size_t alen = mem_arg(p + 1, e);
+    int k = alen ? mem_index(mems, nmems, p + 1, alen) : -1;
+    if (k < 0)
+      continue;
+    n++;
+    if (!out)
+      continue;
+    if (weft__buf_add(out, copied, (size_t)(p - copied)) < 0 ||
+        weft__buf_printf(out, "_b(weft__mb%d", k) < 0)
+      return WEFT_ENOMEM;
+    copied = p + 1 + alen;
+  }
+  if (out && weft__buf_add(out, copied, (size_t)(e - copied)) < 0)
+    return WEFT_ENOMEM;
+  return n;
+}
+
+/* Whether the line [p, e) opens a function definition. */
+static int opens_function(const char *p, const char *e) {
+  static const char head[] = "static ", tail[] = ") {";
+  return (size_t)(e - p) > sizeof head + sizeof tail &&
+         !memcmp(p, head, sizeof head - 1) &&
+         !memcmp(e - (sizeof tail - 1), tail, sizeof tail - 1);
+}
+
+int weft__rewrite(const char *src, size_t len, weft__buf_t *out) {
+  size_t start = out->len;
+  const char *end = src + len;
+  char line[96];
+  for (size_t i = 0; i < NHELPERS; i++) {
+    snprintf(line, sizeof line, "DEFINE_%s(%s, %s)\n",
+             helpers[i].load ? "LOAD" : "STORE", helpers[i].name,
+             helpers[i].types);
+    if (!memmem(src, len, line, strlen(line)))
+      goto unchanged;
+  }
+  const char *at = memmem(src, len, anchor, sizeof anchor - 1);
+  at += sizeof anchor - 1;
+  if (weft__buf_add(out, src, (size_t)(at - src)) < 0 ||
+      weft__buf_puts(out, prelude) < 0)
+    return WEFT_ENOMEM;
+  for (size_t i = 0; i < NHELPERS; i++)
+    if (weft__buf_printf(out, "WEFT_%s_B(%s, %s)\n",
+                         helpers[i].load ? "LOAD" : "STORE", helpers[i].name,
+                         helpers[i].types) < 0)
+      return WEFT_ENOMEM;
+
+  int total = 0;
+  const char *p = at;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *e = nl ? nl : end;
+    const char *close = NULL;
+    if (nl && opens_function(p, e)) {
+      /* The body ends at the first line that is exactly "}". */
+      close = memmem(e, (size_t)(end - e), "\n}\n", 3);
+    }
+    if (!close) {
+      if (weft__buf_add(out, p, (size_t)(e - p) + (nl != NULL)) < 0)
+        return WEFT_ENOMEM;
+      p = e + (nl != NULL);
+      continue;
+    }
+    span_t mems[MAX_MEMS];
+    int nmems = 0;
+    const char *b = nl + 1, *be = close + 1;
+    int n = body(b, be, mems, &nmems, NULL);
+    if (weft__buf_add(out, p, (size_t)(b - p)) < 0)
+      return WEFT_ENOMEM;
+    for (int i = 0; n > 0 && i < nmems; i++)
+      if (weft__buf_printf(out, "  u8 *const weft__mb%d = (%.*s)->data;\n",
+                           i, (int)mems[i].len, mems[i].p) < 0)
+        return WEFT_ENOMEM;
+    nmems = 0;
+    if (n > 0 && (n = body(b, be, mems, &nmems, out)) < 0)
+      return n;
+    if (n == 0 && weft__buf_add(out, b, (size_t)(be - b)) < 0)
+      return WEFT_ENOMEM;
+    total += n;
+    p = be;
+  }
+  if (total > 0)
+    return total;
+
+unchanged:
+  out->len = start;
+  if (weft__buf_add(out, src, len) < 0)
+    return WEFT_ENOMEM;
+  return 0;
+}

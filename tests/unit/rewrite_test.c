@@ -1,0 +1,284 @@
+/* rewrite_test.c - the rewrite of wasm2c output (src/engine/rewrite.c):
+ * every plain load and store goes through a per-function base pointer,
+ * unexpected text is left alone, and compiled modules keep their meaning:
+ * unused out-of-bounds loads still trap, accesses after memory.grow and
+ * through an imported memory still land. Uses tests/guests/memaccess.wat
+ * and memimport.wat. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/rewrite.h"
+#include "runtime/runtime.h"
+#include "util/util.h"
+#include "weft.h"
+
+static const char *build;
+static char tmp[64];
+
+static int setup(void **state) {
+  (void)state;
+  build = getenv("BUILD") ? getenv("BUILD") : "build";
+  snprintf(tmp, sizeof tmp, "/tmp/weft-rewrite-test.XXXXXX");
+  return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  weft__rm_rf(tmp);
+  return 0;
+}
+
+/* wasm2c's output for guest `name`, NUL-terminated; caller frees. */
+static char *wasm2c(const char *name, size_t *len) {
+  char cmd[8192], path[4096];
+  snprintf(cmd, sizeof cmd,
+           "wasm2c '%s/guests/%s.wasm' -n m -o '%s/%s.c'", build, name,
+           tmp, name);
+  assert_int_equal(system(cmd), 0);
+  snprintf(path, sizeof path, "%s/%s.c", tmp, name);
+  uint8_t *src;
+  assert_int_equal(weft__read_file(path, &src, len, NULL), 0);
+  return (char *)src;
+}
+
+static size_t count(const char *s, const char *needle) {
+  size_t n = 0;
+  for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+/* Whether some load or store helper in `s` still takes the
+ * wasm_rt_memory_t (wasm2c's `i32_load(&instance->w2c_memory, ...)`). */
+static int helper_on_memory(const char *s) {
+  for (const char *p = strstr(s, "instance->"); p;
+       p = strstr(p + 1, "instance->")) {
+    if (p - s < 2)
+      continue;
+    const char *q = p - (p[-1] == '&');
+    if (q[-1] != '(')
+      continue;
+    const char *id = q - 1;
+    while (id > s && (id[-1] == '_' || (id[-1] >= 'a' && id[-1] <= 'z') ||
+                      (id[-1] >= '0' && id[-1] <= '9')))
+      id--;
+    if ((*id == 'i' || *id == 'f') && id[3] == '_' &&
+        (!strncmp(id + 4, "load", 4) || !strncmp(id + 4, "store", 5)))
+      return 1;
+  }
+  return 0;
+}
+
+static void test_every_access_rewritten(void **state) {
+  (void)state;
+  const char *names[] = {"memaccess", "memimport"};
+  const char *decl[] = {
+      "  u8 *const weft__mb0 = (&instance->w2c_memory)->data;\n",
+      "  u8 *const weft__mb0 = (instance->Z_libZ_memory)->data;\n"};
+  for (int i = 0; i < 2; i++) {
+    size_t len;
+    char *src = wasm2c(names[i], &len);
+    weft__buf_t out;
+    weft__buf_init(&out);
+    int n = weft__rewrite(src, len, &out);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, count(out.data, "_b(weft__mb0, "));
+    assert_true(helper_on_memory(src));
+    assert_false(helper_on_memory(out.data));
+    /* memory.grow and memory.size still take the wasm_rt_memory_t */
+    if (i == 0)
+      assert_non_null(strstr(out.data, "wasm_rt_grow_memory(&instance->"));
+    /* one base pointer per function that accesses memory */
+    assert_true(count(out.data, decl[i]) >= 3);
+    assert_int_equal(count(out.data, "weft__mb1"), 0);
+    weft__buf_release(&out);
+    free(src);
+  }
+}
+
+static void test_unexpected_text_unchanged(void **state) {
+  (void)state;
+  weft__buf_t out;
+  weft__buf_init(&out);
+  const char odd[] = "int x;\n";
+  assert_int_equal(weft__rewrite(odd, sizeof odd - 1, &out), 0);
+  assert_string_equal(out.data, odd);
+  out.len = 0;
+
+  /* wasm2c's text without one helper definition is left alone */
+  size_t len;
+  char *src = wasm2c("memaccess", &len);
+  char *d = strstr(src, "DEFINE_LOAD(f32_load, f32, f32, f32)\n");
+  assert_non_null(d);
+  d[7] = 'X';
+  assert_int_equal(weft__rewrite(src, len, &out), 0);
+  assert_int_equal(out.len, len);
+  assert_memory_equal(out.data, src, len);
+  free(src);
+  weft__buf_release(&out);
+}
+
+static void test_odd_calls_left_alone(void **state) {
+  (void)state;
+  size_t len;
+  char *src = wasm2c("memaccess", &len);
+  /* keep wasm2c's definitions, replace the functions with hand-made ones */
+  const char *anchor = "DEFINE_STORE(i64_store32, u32, u64)\n";
+  char *a = strstr(src, anchor);
+  assert_non_null(a);
+  a[strlen(anchor)] = 0;
+  weft__buf_t in, out;
+  weft__buf_init(&in);
+  weft__buf_init(&out);
+  weft__buf_puts(&in, src);
+  weft__buf_puts(&in,
+                 "static u32 w2c_f(Z_m_instance_t* instance, u32 w2c_p0) {\n"
+                 "  w2c_i0 = i32_load(mem, (u64)(w2c_p0));\n"
+                 "  w2c_i0 = w2c_i32_load(&instance->w2c_memory, 1);\n"
+                 "  w2c_i0 = i32_load(&instance->w2c_memory,1);\n"
+                 "}\n");
+  assert_int_equal(weft__rewrite(in.data, in.len, &out), 0);
+  assert_string_equal(out.data, in.data);
+
+  /* two memories get two base pointers */
+  in.len = strlen(src);
+  weft__buf_puts(&in,
+                 "static void w2c_g(Z_m_instance_t* instance) {\n"
+                 "  i32_store(&instance->w2c_a, 0, 1);\n"
+                 "  i32_store8(instance->Z_bZ_m, 0, i32_load(&instance->"
+                 "w2c_a, 4));\n"
+                 "}\n");
+  out.len = 0;
+  assert_int_equal(weft__rewrite(in.data, in.len, &out), 3);
+  assert_non_null(strstr(
+      out.data, "static void w2c_g(Z_m_instance_t* instance) {\n"
+                "  u8 *const weft__mb0 = (&instance->w2c_a)->data;\n"
+                "  u8 *const weft__mb1 = (instance->Z_bZ_m)->data;\n"
+                "  i32_store_b(weft__mb0, 0, 1);\n"
+                "  i32_store8_b(weft__mb1, 0, i32_load_b(weft__mb0, 4));\n"
+                "}\n"));
+  weft__buf_release(&in);
+  weft__buf_release(&out);
+  free(src);
+}
+
+/* The modules, compiled with the engine's default optimisation. */
+static weft_engine_t *engine;
+static weft_module_t *memaccess, *memimport;
+
+static weft_module_t *load(const char *name) {
+  char path[4096], cache[4096];
+  weft_error_t err = {0};
+  if (!engine) {
+    snprintf(cache, sizeof cache, "%s/test-cache", build);
+    weft_engine_config_t cfg = {.cache_dir = cache, .opt_level = -1};
+    engine = weft_engine_new(&cfg, &err);
+    assert_non_null(engine);
+  }
+  snprintf(path, sizeof path, "%s/guests/%s.wasm", build, name);
+  weft_module_t *m = weft_module_load_file(engine, path, &err);
+  if (!m)
+    fail_msg("%s", err.msg);
+  return m;
+}
+
+static weft_core_val_t i32(int32_t v) {
+  weft_core_val_t x = {.type = WEFT_I32};
+  x.of.i32 = v;
+  return x;
+}
+
+static void expect_oob(weft_instance_t *inst, const char *name, int32_t at) {
+  weft_error_t err = {0};
+  weft_core_val_t a = i32(at);
+  if (weft_instance_invoke(inst, name, &a, 1, NULL, 0, &err) != WEFT_ETRAP)
+    fail_msg("%s(%d) did not trap", name, at);
+  assert_int_equal(err.detail, WEFT_TRAP_OOB);
+}
+
+static void test_unused_loads_trap(void **state) {
+  (void)state;
+  weft_error_t err = {0};
+  weft__rt_install_handlers(); /* cmocka replaced Weft's */
+  memaccess = load("memaccess");
+  weft_instance_t *inst = weft_instance_new(NULL, memaccess, NULL, &err);
+  assert_non_null(inst);
+  const char *fns[] = {"drop_f64", "drop_f32", "drop_i64", "drop_u8",
+                       "dead_local"};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    weft_core_val_t a = i32(65536 - 8);
+    assert_int_equal(weft_instance_invoke(inst, fns[i], &a, 1, NULL, 0,
+                                          &err), 0);
+    expect_oob(inst, fns[i], 65536);
+    expect_oob(inst, fns[i], -1);
+  }
+  weft_instance_free(inst);
+}
+
+static void test_grow_and_loop(void **state) {
+  (void)state;
+  weft_error_t err = {0};
+  weft__rt_install_handlers();
+  weft_instance_t *inst = weft_instance_new(NULL, memaccess, NULL, &err);
+  assert_non_null(inst);
+  weft_core_val_t r, n = i32(1000);
+  assert_int_equal(weft_instance_invoke(inst, "grow_store", NULL, 0, &r, 1,
+                                        &err), 0);
+  assert_int_equal(r.of.i64, 42);
+  assert_int_equal(weft_instance_invoke(inst, "sum", &n, 1, &r, 1, &err), 0);
+  assert_true(r.of.f64 == 999.0 * 1000.0 / 4.0);
+  weft_instance_free(inst);
+}
+
+static void test_imported_memory(void **state) {
+  (void)state;
+  weft_error_t err = {0};
+  weft__rt_install_handlers();
+  memimport = load("memimport");
+  weft_instance_t *lib = weft_instance_new(NULL, memaccess, NULL, &err);
+  assert_non_null(lib);
+  weft_linker_t *l = weft_linker_new(engine);
+  assert_int_equal(weft_linker_define_instance(l, "lib", lib, &err), 0);
+  weft_instance_t *inst = weft_instance_new(l, memimport, NULL, &err);
+  if (!inst)
+    fail_msg("%s", err.msg);
+  /* memory grown by the exporter, then written through the import */
+  weft_core_val_t r, a[2] = {i32(2 * 65536 - 8), {.type = WEFT_I64}};
+  a[1].of.i64 = 7;
+  assert_int_equal(weft_instance_invoke(lib, "grow_store", NULL, 0, &r, 1,
+                                        &err), 0);
+  assert_int_equal(weft_instance_invoke(inst, "put", a, 2, NULL, 0, &err),
+                   0);
+  size_t size;
+  uint8_t *mem = weft_instance_memory(lib, NULL, &size);
+  assert_int_equal(size, 2 * 65536);
+  int64_t v;
+  memcpy(&v, mem + 2 * 65536 - 8, 8);
+  assert_int_equal(v, 7);
+  expect_oob(inst, "drop_f64", 2 * 65536);
+  weft_instance_free(inst);
+  weft_linker_free(l);
+  weft_instance_free(lib);
+  weft_module_free(memimport);
+  weft_module_free(memaccess);
+  weft_engine_free(engine);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_access_rewritten),
+      cmocka_unit_test(test_unexpected_text_unchanged),
+      cmocka_unit_test(test_odd_calls_left_alone),
+      cmocka_unit_test(test_unused_loads_trap),
+      cmocka_unit_test(test_grow_and_loop),
+      cmocka_unit_test(test_imported_memory),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
