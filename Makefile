@@ -143,7 +143,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
                -D_GNU_SOURCE -Iinclude -Isrc
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_SRC_reader := src/engine/reader.c src/util/buf.c src/util/error.c
+FUZZ_SRC_reader := src/engine/reader.c src/util/buf.c src/util/error.c \
+                   src/util/utf8.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)

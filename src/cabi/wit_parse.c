@@ -202,8 +202,9 @@ static void check_text(parser_t *p) {
   size_t i = 0;
   int line = 1, col = 1;
   while (i < p->len) {
-    unsigned c = p->src[i], cp;
-    size_t n, k;
+    unsigned c = p->src[i];
+    uint32_t cp;
+    size_t n;
     if (c < 0x80) {
       if (c == '\n') {
         line++;
@@ -220,32 +221,8 @@ static void check_text(parser_t *p) {
       col++;
       continue;
     }
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      fail_at(p, line, col, WEFT_EPARSE, "invalid UTF-8");
-      return;
-    }
-    if (p->len - i < n) {
-      fail_at(p, line, col, WEFT_EPARSE, "invalid UTF-8");
-      return;
-    }
-    for (k = 1; k < n; k++) {
-      if ((p->src[i + k] & 0xc0) != 0x80) {
-        fail_at(p, line, col, WEFT_EPARSE, "invalid UTF-8");
-        return;
-      }
-      cp = (cp << 6) | (p->src[i + k] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    n = weft__utf8_decode(p->src + i, p->len - i, &cp);
+    if (!n) {
       fail_at(p, line, col, WEFT_EPARSE, "invalid UTF-8");
       return;
     }

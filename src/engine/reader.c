@@ -149,41 +149,6 @@ static int rd_count(rd_t *r, size_t min_size, uint32_t *out) {
   return 0;
 }
 
-/* Whether s[0..n) is well-formed UTF-8 (no overlongs, no surrogates,
- * nothing above U+10FFFF). */
-static bool utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (n - i < len)
-      return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((s[i + k] & 0xc0) != 0x80)
-        return false;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 /* Read a name (length-prefixed UTF-8) into a new NUL-terminated copy *out
  * (caller frees) and its byte length *len. Returns 0 or an error. */
 static int rd_name(rd_t *r, char **out, uint32_t *len) {
@@ -194,7 +159,7 @@ static int rd_name(rd_t *r, char **out, uint32_t *len) {
     return rc;
   if (n > left(r))
     return fail(r, WEFT_EMALFORMED, at, "name length %u out of bounds", n);
-  if (!utf8_valid(r->p + r->pos, n))
+  if (weft__utf8_check(r->p + r->pos, n) != n)
     return fail(r, WEFT_EMALFORMED, r->pos, "bad UTF-8 encoding in name");
   *out = weft__strndup((const char *)r->p + r->pos, n);
   if (!*out)

@@ -130,45 +130,6 @@ static weft__toml_t *new_node(parser_t *p, weft__toml_type_t type, int line,
 
 /* ---- characters -------------------------------------------------------- */
 
-/* Offset of the first invalid UTF-8 byte in `s`, or `len` if none. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_check(const unsigned char *s, size_t len) {
-  size_t i = 0;
-  while (i < len) {
-    unsigned c = s[i];
-    size_t n, k;
-    unsigned cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (len - i < n)
-      return i;
-    for (k = 1; k < n; k++) {
-      if ((s[i + k] & 0xc0) != 0x80)
-        return i;
-      cp = (cp << 6) | (s[i + k] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return i;
-    i += n;
-  }
-  return len;
-}
-
 /* True if `c` may appear in a bare key. */
 static bool is_bare(int c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -1198,7 +1159,7 @@ static weft__toml_t *parse_value(parser_t *p, int depth) {
 /* Parse the whole input into p->root. */
 static int parse_document(parser_t *p) {
   char d[16];
-  size_t bad = utf8_check(p->src, p->len), i;
+  size_t bad = weft__utf8_check((const uint8_t *)p->src, p->len), i;
   if (bad < p->len) {
     for (i = 0; i < bad; i++)
       if (p->src[i] == '\n') {

@@ -56,6 +56,12 @@ void weft__rm_rf(const char *dir);
 uint64_t weft__now_ns(void);
 /* Hex-encoded SHA-256 of data into out[65]. */
 void weft__sha256_hex(const void *data, size_t len, char out[65]);
+/* Decode one UTF-8 sequence at s (len bytes left) into *cp; returns its
+ * length, or 0 when it is not well-formed (overlong, surrogate, above
+ * U+10FFFF, truncated). */
+size_t weft__utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
+/* Offset of the first ill-formed byte of s[0..len), or len if none. */
+size_t weft__utf8_check(const uint8_t *s, size_t len);
 /* strdup that returns NULL on failure; xstrndup likewise. */
 char *weft__strdup(const char *s);
 char *weft__strndup(const char *s, size_t n);
