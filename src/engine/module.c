@@ -2,10 +2,12 @@
  * dlopen, check the artifact, and describe imports and exports. */
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine_int.h"
@@ -141,26 +143,32 @@ int weft__module_find_export(const weft_module_t *m, const char *name) {
 }
 
 /* A truncated shared object can crash the dynamic loader: check that
- * every segment and the section headers lie within the file first. */
+ * every segment and the section headers lie within the file first. Reads
+ * only the headers. */
 static int elf_complete(const char *path) {
-  uint8_t *b = NULL;
-  size_t len = 0;
-  int ok = 0;
-  if (weft__read_file(path, &b, &len, NULL) < 0)
+  int ok = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  ElfW(Ehdr) eh;
+  ElfW(Phdr) ph[64];
+  if (fd < 0)
     return 0;
-  const ElfW(Ehdr) *eh = (const void *)b;
-  if (len < sizeof *eh || memcmp(b, ELFMAG, SELFMAG) ||
-      eh->e_phentsize != sizeof(ElfW(Phdr)) ||
-      eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > len ||
-      eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize > len)
+  if (fstat(fd, &st) < 0 || pread(fd, &eh, sizeof eh, 0) != sizeof eh)
     goto out;
-  const ElfW(Phdr) *ph = (const void *)(b + eh->e_phoff);
-  for (int i = 0; i < eh->e_phnum; i++)
+  uint64_t len = (uint64_t)st.st_size;
+  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+      eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum > 64 ||
+      eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(ElfW(Phdr)) > len ||
+      eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize > len)
+    goto out;
+  size_t phsize = eh.e_phnum * sizeof(ElfW(Phdr));
+  if (pread(fd, ph, phsize, (off_t)eh.e_phoff) != (ssize_t)phsize)
+    goto out;
+  for (int i = 0; i < eh.e_phnum; i++)
     if (ph[i].p_offset + ph[i].p_filesz > len)
       goto out;
   ok = 1;
 out:
-  free(b);
+  close(fd);
   return ok;
 }
 
