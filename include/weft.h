@@ -296,6 +296,189 @@ WEFT_EXTERN uint8_t *weft_caller_memory(weft_caller_t *caller, size_t *size);
 WEFT_EXTERN void weft_caller_trap(weft_caller_t *caller, const char *msg)
     __attribute__((noreturn));
 
+/* ---- components: WIT worlds and the canonical ABI ---------------------- */
+
+/* A loaded WIT package with its dependencies (see `weft wit check`). */
+typedef struct weft_wit weft_wit_t;
+
+/* Load the WIT package at `path`: a directory of .wit files with its
+ * dependencies in `path`/deps/, or one .wit file. Free with weft_wit_free
+ * after every linker using it. Errors name file:line:column. */
+WEFT_EXTERN weft_wit_t *weft_wit_load(const char *path, weft_error_t *err);
+/* Same, from the text of one file (borrowed); `name` labels messages. */
+WEFT_EXTERN weft_wit_t *weft_wit_parse(const char *text, size_t len,
+                                       const char *name, weft_error_t *err);
+WEFT_EXTERN void weft_wit_free(weft_wit_t *wit);
+
+/* Kinds of component values; the numbers are fixed. */
+typedef enum weft_val_kind {
+  WEFT_VAL_BOOL = 1,
+  WEFT_VAL_S8,
+  WEFT_VAL_U8,
+  WEFT_VAL_S16,
+  WEFT_VAL_U16,
+  WEFT_VAL_S32,
+  WEFT_VAL_U32,
+  WEFT_VAL_S64,
+  WEFT_VAL_U64,
+  WEFT_VAL_F32,
+  WEFT_VAL_F64,
+  WEFT_VAL_CHAR,
+  WEFT_VAL_STRING,
+  WEFT_VAL_LIST,
+  WEFT_VAL_OPTION,
+  WEFT_VAL_RESULT,
+  WEFT_VAL_TUPLE,
+  WEFT_VAL_RECORD,
+  WEFT_VAL_VARIANT,
+  WEFT_VAL_ENUM,
+  WEFT_VAL_FLAGS,
+  WEFT_VAL_OWN = 23,
+  WEFT_VAL_BORROW = 24
+} weft_val_kind_t;
+
+typedef struct weft_val weft_val_t;
+/* A resource handle held by the host: a host resource (made by
+ * weft_resource_new) or one a guest exported. */
+typedef struct weft_resource weft_resource_t;
+
+/* A component value. The kind must match the WIT type where it is used:
+ *  - STRING: UTF-8 bytes, `len` of them. Strings Weft hands out are also
+ *    NUL-terminated; strings given to Weft need not be.
+ *  - LIST: `list<u8>` is held as bytes in of.bytes; every other list as
+ *    values in of.list.
+ *  - TUPLE and RECORD: elements or fields in order, in of.list.
+ *  - VARIANT, ENUM: of.var.tag is the case index, of.var.val its payload
+ *    (NULL when the case has none; always NULL for ENUM).
+ *  - OPTION: tag 0 is none, 1 is some with val. RESULT: tag 0 is ok, 1 is
+ *    err; val is NULL when that side has no type.
+ *  - FLAGS: bit i of of.flags is the i-th flag (at most 64 flags).
+ *  - OWN, BORROW: of.res. */
+struct weft_val {
+  uint8_t kind; /* a weft_val_kind_t */
+  union {
+    bool b;
+    int8_t s8;
+    uint8_t u8;
+    int16_t s16;
+    uint16_t u16;
+    int32_t s32;
+    uint32_t u32;
+    int64_t s64;
+    uint64_t u64;
+    float f32;
+    double f64;
+    uint32_t ch; /* a Unicode scalar value */
+    struct {
+      const char *ptr;
+      size_t len;
+    } str;
+    struct {
+      const uint8_t *ptr;
+      size_t len;
+    } bytes;
+    struct {
+      weft_val_t *ptr;
+      size_t len;
+    } list;
+    struct {
+      uint32_t tag;
+      weft_val_t *val;
+    } var;
+    uint64_t flags;
+    weft_resource_t *res;
+  } of;
+};
+
+/* Make every instance created through `linker` a component of world
+ * `world` of `wit` (NULL: the package's only world; `wit` is borrowed for
+ * the linker's life). At instantiation the module's imports and exports
+ * are checked against the world, by name and flattened core signature;
+ * the canonical built-ins a world needs (`[resource-drop]`, `[resource-new]`,
+ * `[resource-rep]`) are provided. Call at most once per linker, before
+ * defining WIT functions. */
+WEFT_EXTERN int weft_linker_use_world(weft_linker_t *linker, weft_wit_t *wit,
+                                      const char *world, weft_error_t *err);
+
+/* A typed host function. `args` (and everything they point to) live for
+ * the call; write `nresults` (0 or 1) results. Strings and lists in the
+ * results must live until the function returns: point them at memory of
+ * your own, or at weft_caller_alloc's. Trap with weft_caller_trap. */
+typedef void (*weft_wit_fn_t)(weft_caller_t *caller, void *env,
+                              const weft_val_t *args, size_t nargs,
+                              weft_val_t *results, size_t nresults);
+
+/* Implement the world's import `name`: "ns:pkg/iface@ver#func" (or
+ * "iface#func" when unambiguous; resource functions by their ABI name,
+ * "iface#[method]res.read") or a bare world function "func". `env` is
+ * borrowed for the linker's life. */
+WEFT_EXTERN int weft_linker_define_wit(weft_linker_t *linker,
+                                       const char *name, weft_wit_fn_t fn,
+                                       void *env, weft_error_t *err);
+
+/* Inside a typed host function: `size` bytes freed when it returns. */
+WEFT_EXTERN void *weft_caller_alloc(weft_caller_t *caller, size_t size);
+
+/* A host resource type: the world's imported resource `name`
+ * ("ns:pkg/iface@ver#res" or "iface#res"). `dtor` (may be NULL) runs with
+ * the representation when the last owner drops a resource of it. */
+typedef struct weft_resource_type weft_resource_type_t;
+typedef void (*weft_resource_dtor_t)(void *rep, void *env);
+WEFT_EXTERN weft_resource_type_t *weft_linker_define_resource(
+    weft_linker_t *linker, const char *name, weft_resource_dtor_t dtor,
+    void *env, weft_error_t *err);
+
+/* A new resource of host type `type` around `rep`, owned by the host.
+ * Passed to a guest as own<T> it becomes the guest's; as borrow<T> it is
+ * lent for one call. NULL when out of memory. */
+WEFT_EXTERN weft_resource_t *weft_resource_new(weft_resource_type_t *type,
+                                               void *rep);
+/* The representation of a host resource; NULL for a guest's. */
+WEFT_EXTERN void *weft_resource_rep(const weft_resource_t *res);
+/* The type of a host resource; NULL for a guest's. */
+WEFT_EXTERN weft_resource_type_t *weft_resource_type(
+    const weft_resource_t *res);
+/* Drop a resource the host owns (one it made and still holds, or an own<T>
+ * a guest returned): runs the destructor (a guest resource's `[dtor]` runs
+ * in its instance, which must still exist). */
+WEFT_EXTERN void weft_resource_drop(weft_resource_t *res);
+
+/* An export of the world, resolved once for fast repeated calls. */
+typedef struct weft_func weft_func_t;
+
+/* The export `name` of the instance's world ("ns:pkg/iface@ver#func",
+ * "iface#func", or a bare "func"); borrowed from the linker. NULL with
+ * WEFT_ENOTFOUND when there is none. */
+WEFT_EXTERN const weft_func_t *weft_instance_func(weft_instance_t *instance,
+                                                  const char *name,
+                                                  weft_error_t *err);
+/* Parameter and result counts of a function. */
+WEFT_EXTERN size_t weft_func_param_count(const weft_func_t *func);
+WEFT_EXTERN size_t weft_func_result_count(const weft_func_t *func);
+
+/* Call a world export with typed arguments. `args` are borrowed (own<T>
+ * resources in them pass to the guest); results are written to `results`
+ * and what they point to stays valid until the next call, reset or free of
+ * the instance. Returns 0, WEFT_ETRAP (the guest trapped or broke the
+ * canonical ABI; the message says how), WEFT_ESIGNATURE (arguments do not
+ * match the function's types), WEFT_EEXIT, or another error. */
+WEFT_EXTERN int weft_call(weft_instance_t *instance, const char *name,
+                          const weft_val_t *args, size_t nargs,
+                          weft_val_t *results, size_t nresults,
+                          weft_error_t *err);
+WEFT_EXTERN int weft_call_func(weft_instance_t *instance,
+                               const weft_func_t *func, const weft_val_t *args,
+                               size_t nargs, weft_val_t *results,
+                               size_t nresults, weft_error_t *err);
+
+/* Calls in WAVE, the WebAssembly Value Encoding of `wasmtime run --invoke`:
+ * parse `text` ("echo(\"hi\", [1, 2])"), call it, and set *out to the
+ * result in WAVE (a new string the caller frees; "" when there is none;
+ * several named results as a tuple). Bad text fails with WEFT_EPARSE and
+ * the column. */
+WEFT_EXTERN int weft_call_wave(weft_instance_t *instance, const char *text,
+                               char **out, weft_error_t *err);
+
 /* Per-instance user data, for embedders. */
 WEFT_EXTERN void weft_instance_set_data(weft_instance_t *instance, void *data);
 WEFT_EXTERN void *weft_instance_data(weft_instance_t *instance);
