@@ -74,7 +74,8 @@ typedef enum {
   X(DEADLINE, "deadline exceeded")                        \
   X(MEMORY_LIMIT, "memory limit exceeded")                \
   X(HOST, "host function trapped")                        \
-  X(UNCAUGHT_EXCEPTION, "uncaught exception")
+  X(UNCAUGHT_EXCEPTION, "uncaught exception")                \
+  X(ABI, "canonical ABI violation")
 
 typedef enum {
 #define WEFT__TRAP_ENUM(name, msg) WEFT_TRAP_##name,

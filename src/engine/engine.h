@@ -40,6 +40,30 @@ int weft__linker_set_state(weft_linker_t *linker, int slot,
                            weft_error_t *err);
 void *weft__instance_state(weft_instance_t *inst, int slot);
 
+/* The linker's config of state provider `slot` (NULL if none). */
+void *weft__linker_state_cfg(const weft_linker_t *linker, int slot);
+
+/* A check run on each module before its imports are bound (one per linker;
+ * the canonical ABI checks the module against its world). */
+typedef int (*weft__module_check_t)(weft_linker_t *linker,
+                                    weft_module_t *module, weft_error_t *err);
+void weft__linker_set_check(weft_linker_t *linker, weft__module_check_t check);
+
+/* The module of an instance, and its name for messages. */
+weft_module_t *weft__instance_module(weft_instance_t *inst);
+const char *weft__module_name(const weft_module_t *module);
+
+/* Exported function `name` of `module` as an opaque handle for
+ * weft__instance_call, with its signature in *sig ("ii:i"); NULL if the
+ * module has no such function export. */
+const void *weft__module_export_func(const weft_module_t *module,
+                                     const char *name, const char **sig);
+/* Call an export found by weft__module_export_func in `inst` (an instance
+ * of that module). Arguments must match its signature: not checked. */
+int weft__instance_call(weft_instance_t *inst, const void *func,
+                        const weft_core_val_t *args, weft_core_val_t *results,
+                        weft_error_t *err);
+
 /* The instance's default memory (export "memory", else its first memory),
  * or NULL. Valid until the guest grows it. */
 wasm_rt_memory_t *weft__instance_memory0(weft_instance_t *inst);

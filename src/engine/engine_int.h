@@ -60,6 +60,7 @@ struct weft_linker {
     const weft__state_ops_t *ops;
     void *cfg;
   } state[WEFT__STATE_MAX];
+  weft__module_check_t check;
 };
 
 struct weft_instance {

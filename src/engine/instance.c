@@ -296,6 +296,8 @@ weft_instance_t *weft_instance_new(weft_linker_t *linker,
     WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     goto fail;
   }
+  if (linker && linker->check && linker->check(linker, module, err) < 0)
+    goto fail;
   if (bind_imports(inst, err) < 0 || instantiate(inst, err) < 0)
     goto fail;
   return inst;
@@ -330,6 +332,37 @@ static const weft__abi_export_t *find_func(weft_instance_t *inst,
       return &m->abi->exports[i];
   return NULL;
 }
+
+const void *weft__module_export_func(const weft_module_t *m,
+                                     const char *name, const char **sig) {
+  int e = weft__module_find_export(m, name);
+  if (e < 0 || m->wasm.exports[e].kind != WEFT_EXTERN_FUNC)
+    return NULL;
+  for (uint32_t i = 0; i < m->abi->nexports; i++)
+    if (m->abi->exports[i].index == (uint32_t)e) {
+      if (sig)
+        *sig = m->export_sigs[e];
+      return &m->abi->exports[i];
+    }
+  return NULL;
+}
+
+int weft__instance_call(weft_instance_t *inst, const void *func,
+                        const weft_core_val_t *args, weft_core_val_t *results,
+                        weft_error_t *err) {
+  const weft__abi_export_t *ae = func;
+  call_t c = {.tramp = ae->tramp,
+              .w2c = inst->w2c,
+              .args = (const weft__abi_val_t *)args,
+              .results = (weft__abi_val_t *)results};
+  return guarded(inst, &c, err);
+}
+
+weft_module_t *weft__instance_module(weft_instance_t *inst) {
+  return inst->module;
+}
+
+const char *weft__module_name(const weft_module_t *m) { return m->name; }
 
 const char *weft_instance_func_sig(weft_instance_t *inst, const char *name) {
   int e;

@@ -140,3 +140,11 @@ int weft__linker_set_state(weft_linker_t *l, int slot,
   l->state[slot].cfg = cfg;
   return 0;
 }
+
+void *weft__linker_state_cfg(const weft_linker_t *l, int slot) {
+  return slot >= 0 && slot < WEFT__STATE_MAX ? l->state[slot].cfg : NULL;
+}
+
+void weft__linker_set_check(weft_linker_t *l, weft__module_check_t check) {
+  l->check = check;
+}

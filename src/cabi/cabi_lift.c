@@ -1,0 +1,425 @@
+/* cabi_lift.c - reading component values out of a guest: from flat core
+ * values and from linear memory. Everything the guest wrote is checked
+ * before it is used: bounds and alignment of every pointer, UTF-8, chars,
+ * discriminants, handles, list lengths. A failure is a trap with a message
+ * saying what was wrong and where; host memory outside the values being
+ * built is never written. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cabi/cabi_int.h"
+
+int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...) {
+  char msg[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (cx->failed)
+    return code; /* keep the first failure */
+  cx->failed = code;
+  WEFT_ERR(&cx->err, code, "%s%s in the %s of '%s'",
+           code == WEFT_ETRAP ? "canonical ABI: " : "", msg, cx->what,
+           cx->func ? cx->func->name : "?");
+  if (code == WEFT_ETRAP)
+    cx->err.detail = WEFT_TRAP_ABI;
+  return code;
+}
+
+uint8_t *cabi_mem(cabi_cx_t *cx, uint32_t ptr, uint64_t len, uint32_t align,
+                  const char *of) {
+  if (!cx->mem) {
+    cabi_fail(cx, WEFT_ETRAP, "the module exports no memory for %s", of);
+    return NULL;
+  }
+  if (align > 1 && (ptr & (align - 1))) {
+    cabi_fail(cx, WEFT_ETRAP, "%s pointer %#x is not %u-byte aligned", of,
+              ptr, align);
+    return NULL;
+  }
+  uint8_t *p = weft__guest_ptr(cx->mem, ptr, len);
+  if (!p)
+    cabi_fail(cx, WEFT_ETRAP,
+              "%s at %#x, %llu bytes, is outside the %llu bytes of memory",
+              of, ptr, (unsigned long long)len,
+              (unsigned long long)cx->mem->size);
+  return p;
+}
+
+static void *alloc(cabi_cx_t *cx, size_t n, size_t size) {
+  void *p = weft__arena_calloc(cx->arena, n, size);
+  if (!p)
+    cabi_fail(cx, WEFT_ELIMIT,
+              "value too large for the host (%zu items, over %zu MiB)", n,
+              CABI_VALUE_BUDGET >> 20);
+  return p;
+}
+
+static int lift_char(cabi_cx_t *cx, uint32_t c, weft_val_t *out) {
+  if (c >= 0x110000 || (c >= 0xD800 && c <= 0xDFFF))
+    return cabi_fail(cx, WEFT_ETRAP, "char %#x is not a Unicode scalar value",
+                     c);
+  out->of.ch = c;
+  return 0;
+}
+
+static int lift_string(cabi_cx_t *cx, uint32_t ptr, uint32_t len,
+                       weft_val_t *out) {
+  if (len > CABI_MAX_STRING)
+    return cabi_fail(cx, WEFT_ETRAP, "string length %u is too long", len);
+  const uint8_t *p = cabi_mem(cx, ptr, len, 1, "string");
+  if (!p)
+    return WEFT_ETRAP;
+  size_t bad = weft__utf8_check(p, len);
+  if (bad != len)
+    return cabi_fail(cx, WEFT_ETRAP,
+                     "string at %#x is not valid UTF-8 (byte %zu)", ptr, bad);
+  char *s = alloc(cx, 1, (size_t)len + 1);
+  if (!s)
+    return WEFT_ELIMIT;
+  memcpy(s, p, len);
+  s[len] = 0;
+  out->of.str.ptr = s;
+  out->of.str.len = len;
+  return 0;
+}
+
+static int lift_list(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
+                     uint32_t len, weft_val_t *out) {
+  const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
+  uint32_t esz = cabi_size(e);
+  const uint8_t *p =
+      cabi_mem(cx, ptr, (uint64_t)len * esz, cabi_align(e), "list");
+  if (!p)
+    return WEFT_ETRAP;
+  if (e->kind == WEFT__WIT_U8) {
+    uint8_t *b = alloc(cx, 1, len ? len : 1);
+    if (!b)
+      return WEFT_ELIMIT;
+    memcpy(b, p, len);
+    out->of.bytes.ptr = b;
+    out->of.bytes.len = len;
+    return 0;
+  }
+  weft_val_t *items = alloc(cx, len ? len : 1, sizeof *items);
+  if (!items)
+    return WEFT_ELIMIT;
+  for (uint32_t i = 0; i < len; i++) {
+    int rc = cabi_load(cx, e, ptr + i * esz, &items[i]);
+    if (rc < 0)
+      return rc;
+  }
+  out->of.list.ptr = items;
+  out->of.list.len = len;
+  return 0;
+}
+
+static int lift_handle(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t h,
+                       weft_val_t *out) {
+  const weft__wit_type_t *r = cabi_resource_of(t);
+  cabi_handle_t *e = cabi_handle_get(cx->ci, h);
+  if (!e)
+    return cabi_fail(cx, WEFT_ETRAP, "unknown handle %u of resource '%s'", h,
+                     r->name);
+  if (e->res->type->wt != r)
+    return cabi_fail(cx, WEFT_ETRAP,
+                     "handle %u is a '%s', where a '%s' is expected", h,
+                     e->res->type->wt->name, r->name);
+  out->of.res = e->res;
+  if (t->kind == WEFT__WIT_BORROW)
+    return 0;
+  if (!e->own)
+    return cabi_fail(cx, WEFT_ETRAP,
+                     "handle %u of '%s' is borrowed and cannot be given away",
+                     h, r->name);
+  weft_resource_t *res = e->res;
+  cabi_handle_free(cx->ci, h);
+  if (res->type->guest && res->inst) {
+    /* The host holds it now: remember it, to detach it if the instance
+     * goes away first. */
+    res->next = res->inst->held;
+    res->prev = NULL;
+    if (res->next)
+      res->next->prev = res;
+    res->inst->held = res;
+  }
+  return 0;
+}
+
+static int load_disc(const uint8_t *p, uint32_t size) {
+  if (size == 1)
+    return p[0];
+  if (size == 2) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+  }
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v > INT32_MAX ? -1 : (int)v;
+}
+
+static int check_case(cabi_cx_t *cx, const weft__wit_type_t *t, int64_t tag) {
+  if (tag < 0 || (uint64_t)tag >= cabi_ncases(t))
+    return cabi_fail(cx, WEFT_ETRAP, "discriminant %lld of %s '%s' is not "
+                     "one of its %zu cases",
+                     (long long)tag, weft__wit_kind_name(t->kind),
+                     t->name ? t->name : weft__wit_kind_name(t->kind),
+                     cabi_ncases(t));
+  return 0;
+}
+
+static uint64_t flags_mask(size_t n) {
+  return n >= 64 ? UINT64_MAX : ((uint64_t)1 << n) - 1;
+}
+
+int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
+              weft_val_t *out) {
+  t = weft__wit_unalias(t);
+  const uint8_t *p = cabi_mem(cx, ptr, cabi_size(t), cabi_align(t), "value");
+  if (!p)
+    return WEFT_ETRAP;
+  out->kind = (uint8_t)t->kind;
+  switch (t->kind) {
+  case WEFT__WIT_BOOL:
+    out->of.b = p[0] != 0;
+    return 0;
+  case WEFT__WIT_S8:
+  case WEFT__WIT_U8:
+    memcpy(&out->of.u8, p, 1);
+    return 0;
+  case WEFT__WIT_S16:
+  case WEFT__WIT_U16:
+    memcpy(&out->of.u16, p, 2);
+    return 0;
+  case WEFT__WIT_S32:
+  case WEFT__WIT_U32:
+  case WEFT__WIT_F32:
+    memcpy(&out->of.u32, p, 4);
+    return 0;
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+  case WEFT__WIT_F64:
+    memcpy(&out->of.u64, p, 8);
+    return 0;
+  case WEFT__WIT_CHAR: {
+    uint32_t c;
+    memcpy(&c, p, 4);
+    return lift_char(cx, c, out);
+  }
+  case WEFT__WIT_STRING:
+  case WEFT__WIT_LIST: {
+    uint32_t w[2];
+    memcpy(w, p, 8);
+    return t->kind == WEFT__WIT_STRING ? lift_string(cx, w[0], w[1], out)
+                                       : lift_list(cx, t, w[0], w[1], out);
+  }
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE: {
+    weft_val_t *items = alloc(cx, t->n ? t->n : 1, sizeof *items);
+    if (!items)
+      return WEFT_ELIMIT;
+    for (size_t i = 0; i < t->n; i++) {
+      int rc = cabi_load(cx, t->m[i].type,
+                         ptr + cabi_seq_offset(t->m, t->n, i), &items[i]);
+      if (rc < 0)
+        return rc;
+    }
+    out->of.list.ptr = items;
+    out->of.list.len = t->n;
+    return 0;
+  }
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT: {
+    int tag = load_disc(p, cabi_disc_size(cabi_ncases(t)));
+    int rc = check_case(cx, t, tag);
+    if (rc < 0)
+      return rc;
+    out->of.var.tag = (uint32_t)tag;
+    out->of.var.val = NULL;
+    const weft__wit_type_t *c = cabi_case(t, (size_t)tag);
+    if (!c)
+      return 0;
+    weft_val_t *v = alloc(cx, 1, sizeof *v);
+    if (!v)
+      return WEFT_ELIMIT;
+    out->of.var.val = v;
+    return cabi_load(cx, c, ptr + cabi_payload_offset(t), v);
+  }
+  case WEFT__WIT_FLAGS: {
+    uint32_t size = cabi_size(t);
+    uint64_t bits = 0;
+    memcpy(&bits, p, size > 8 ? 8 : size);
+    out->of.flags = bits & flags_mask(t->n);
+    return 0;
+  }
+  case WEFT__WIT_OWN:
+  case WEFT__WIT_BORROW: {
+    uint32_t h;
+    memcpy(&h, p, 4);
+    return lift_handle(cx, t, h, out);
+  }
+  default:
+    return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
+                     weft__wit_kind_name(t->kind));
+  }
+}
+
+/* The next flat value, converted from the slot's type to `want` (they
+ * differ inside variants, whose cases share joined slots). */
+static int next(cabi_cx_t *cx, cabi_flatvals_t *in, uint8_t want,
+                weft_core_val_t *out) {
+  if (in->i >= in->n)
+    return cabi_fail(cx, WEFT_EINVAL, "too few flat values");
+  weft_core_val_t v = in->v[in->i++];
+  out->type = want;
+  if (v.type == want) {
+    out->of = v.of;
+    return 0;
+  }
+  uint64_t bits = v.type == WEFT_I64 ? (uint64_t)v.of.i64
+                                     : (uint64_t)(uint32_t)v.of.i32;
+  switch (want) {
+  case WEFT_I32:
+    out->of.i32 = (int32_t)(uint32_t)bits;
+    return 0;
+  case WEFT_F32: {
+    uint32_t b = (uint32_t)bits;
+    memcpy(&out->of.f32, &b, 4);
+    return 0;
+  }
+  case WEFT_F64:
+    memcpy(&out->of.f64, &bits, 8);
+    return 0;
+  default:
+    out->of.i64 = (int64_t)bits;
+    return 0;
+  }
+}
+
+static uint8_t flat_type(const weft__wit_type_t *t) {
+  switch (t->kind) {
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+    return WEFT_I64;
+  case WEFT__WIT_F32:
+    return WEFT_F32;
+  case WEFT__WIT_F64:
+    return WEFT_F64;
+  default:
+    return WEFT_I32;
+  }
+}
+
+int cabi_lift_flat(cabi_cx_t *cx, const weft__wit_type_t *t,
+                   cabi_flatvals_t *in, weft_val_t *out) {
+  t = weft__wit_unalias(t);
+  weft_core_val_t a, b;
+  int rc;
+  out->kind = (uint8_t)t->kind;
+  switch (t->kind) {
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE: {
+    weft_val_t *items = alloc(cx, t->n ? t->n : 1, sizeof *items);
+    if (!items)
+      return WEFT_ELIMIT;
+    for (size_t i = 0; i < t->n; i++)
+      if ((rc = cabi_lift_flat(cx, t->m[i].type, in, &items[i])) < 0)
+        return rc;
+    out->of.list.ptr = items;
+    out->of.list.len = t->n;
+    return 0;
+  }
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT: {
+    cabi_flat_t all = {.n = 0};
+    cabi_flatten(t, &all);
+    int end = in->i + all.n;
+    if ((rc = next(cx, in, WEFT_I32, &a)) < 0 ||
+        (rc = check_case(cx, t, (uint32_t)a.of.i32)) < 0)
+      return rc;
+    out->of.var.tag = (uint32_t)a.of.i32;
+    out->of.var.val = NULL;
+    const weft__wit_type_t *c = cabi_case(t, out->of.var.tag);
+    if (c) {
+      weft_val_t *v = alloc(cx, 1, sizeof *v);
+      if (!v)
+        return WEFT_ELIMIT;
+      out->of.var.val = v;
+      if ((rc = cabi_lift_flat(cx, c, in, v)) < 0)
+        return rc;
+    }
+    in->i = end; /* skip the slots this case does not use */
+    return 0;
+  }
+  case WEFT__WIT_FLAGS: {
+    uint64_t bits = 0;
+    for (size_t w = 0; w < (t->n + 31) / 32; w++) {
+      if ((rc = next(cx, in, WEFT_I32, &a)) < 0)
+        return rc;
+      if (w < 2)
+        bits |= (uint64_t)(uint32_t)a.of.i32 << (32 * w);
+    }
+    out->of.flags = bits & flags_mask(t->n);
+    return 0;
+  }
+  case WEFT__WIT_STRING:
+  case WEFT__WIT_LIST:
+    if ((rc = next(cx, in, WEFT_I32, &a)) < 0 ||
+        (rc = next(cx, in, WEFT_I32, &b)) < 0)
+      return rc;
+    return t->kind == WEFT__WIT_STRING
+               ? lift_string(cx, (uint32_t)a.of.i32, (uint32_t)b.of.i32, out)
+               : lift_list(cx, t, (uint32_t)a.of.i32, (uint32_t)b.of.i32,
+                           out);
+  default:
+    break;
+  }
+  if ((rc = next(cx, in, flat_type(t), &a)) < 0)
+    return rc;
+  uint32_t u = (uint32_t)a.of.i32;
+  switch (t->kind) {
+  case WEFT__WIT_BOOL:
+    out->of.b = u != 0;
+    return 0;
+  case WEFT__WIT_S8:
+    out->of.s8 = (int8_t)u;
+    return 0;
+  case WEFT__WIT_U8:
+    out->of.u8 = (uint8_t)u;
+    return 0;
+  case WEFT__WIT_S16:
+    out->of.s16 = (int16_t)u;
+    return 0;
+  case WEFT__WIT_U16:
+    out->of.u16 = (uint16_t)u;
+    return 0;
+  case WEFT__WIT_S32:
+  case WEFT__WIT_U32:
+    out->of.u32 = u;
+    return 0;
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+    out->of.s64 = a.of.i64;
+    return 0;
+  case WEFT__WIT_F32:
+    out->of.f32 = a.of.f32;
+    return 0;
+  case WEFT__WIT_F64:
+    out->of.f64 = a.of.f64;
+    return 0;
+  case WEFT__WIT_CHAR:
+    return lift_char(cx, u, out);
+  case WEFT__WIT_OWN:
+  case WEFT__WIT_BORROW:
+    return lift_handle(cx, t, u, out);
+  default:
+    return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
+                     weft__wit_kind_name(t->kind));
+  }
+}

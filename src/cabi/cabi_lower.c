@@ -1,0 +1,389 @@
+/* cabi_lower.c - writing component values into a guest: as flat core
+ * values and into linear memory, allocated with the guest's cabi_realloc.
+ * Host values are checked against their type as they go (a mismatch is
+ * WEFT_ESIGNATURE); what the guest hands back (a realloc result, a
+ * return-area pointer) is checked like any guest pointer. Memory never
+ * moves in Weft (it grows inside its reservation), so a host pointer into
+ * it stays valid across a cabi_realloc call. */
+#include <string.h>
+
+#include "cabi/cabi_int.h"
+
+const char *cabi_val_kind_name(int kind) {
+  if (kind == 22 || kind < WEFT_VAL_BOOL || kind > WEFT_VAL_BORROW)
+    return "no kind";
+  return weft__wit_kind_name((weft__wit_kind_t)kind);
+}
+
+int cabi_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr) {
+  if (!cx->ci->realloc_fn)
+    return cabi_fail(cx, WEFT_ETRAP, "the module exports no cabi_realloc");
+  weft_core_val_t args[4] = {{.type = WEFT_I32, .of.i32 = 0},
+                             {.type = WEFT_I32, .of.i32 = 0},
+                             {.type = WEFT_I32, .of.i32 = (int32_t)align},
+                             {.type = WEFT_I32, .of.i32 = (int32_t)size}};
+  weft_core_val_t res = {.type = WEFT_I32};
+  weft_error_t e = {0};
+  int rc = weft__instance_call(cx->inst, cx->ci->realloc_fn, args, &res, &e);
+  if (rc < 0) {
+    if (!cx->failed) {
+      cx->failed = rc;
+      cx->err = e;
+    }
+    return rc;
+  }
+  *ptr = (uint32_t)res.of.i32;
+  return cabi_mem(cx, *ptr, size, align, "cabi_realloc result") ? 0
+                                                                 : WEFT_ETRAP;
+}
+
+static int mismatch(cabi_cx_t *cx, const weft__wit_type_t *t,
+                    const weft_val_t *v) {
+  return cabi_fail(cx, WEFT_ESIGNATURE, "expected %s%s%s%s, got %s",
+                   weft__wit_kind_name(t->kind), t->name ? " '" : "",
+                   t->name ? t->name : "", t->name ? "'" : "",
+                   cabi_val_kind_name(v->kind));
+}
+
+static int lower_string(cabi_cx_t *cx, const weft_val_t *v, uint32_t *ptr,
+                        uint32_t *len) {
+  const uint8_t *s = (const uint8_t *)v->of.str.ptr;
+  size_t n = v->of.str.len;
+  if (n > CABI_MAX_STRING)
+    return cabi_fail(cx, WEFT_ESIGNATURE, "string of %zu bytes is too long",
+                     n);
+  if (n && !s)
+    return cabi_fail(cx, WEFT_ESIGNATURE, "string with a NULL pointer");
+  size_t bad = weft__utf8_check(s, n);
+  if (bad != n)
+    return cabi_fail(cx, WEFT_ESIGNATURE,
+                     "string is not valid UTF-8 (byte %zu)", bad);
+  int rc = cabi_realloc(cx, 1, (uint32_t)n, ptr);
+  if (rc < 0)
+    return rc;
+  if (n)
+    memcpy(cx->mem->data + *ptr, s, n);
+  *len = (uint32_t)n;
+  return 0;
+}
+
+static int lower_list(cabi_cx_t *cx, const weft__wit_type_t *t,
+                      const weft_val_t *v, uint32_t *ptr, uint32_t *len) {
+  const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
+  bool bytes = e->kind == WEFT__WIT_U8;
+  size_t n = bytes ? v->of.bytes.len : v->of.list.len;
+  uint64_t esz = cabi_size(e), total = (uint64_t)n * esz;
+  if (n > UINT32_MAX || total > UINT32_MAX)
+    return cabi_fail(cx, WEFT_ESIGNATURE, "list of %zu items is too long", n);
+  if (n && !(bytes ? (const void *)v->of.bytes.ptr
+                   : (const void *)v->of.list.ptr))
+    return cabi_fail(cx, WEFT_ESIGNATURE, "list with a NULL pointer");
+  int rc = cabi_realloc(cx, cabi_align(e), (uint32_t)total, ptr);
+  if (rc < 0)
+    return rc;
+  *len = (uint32_t)n;
+  if (bytes) {
+    if (n)
+      memcpy(cx->mem->data + *ptr, v->of.bytes.ptr, n);
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((rc = cabi_store(cx, e, &v->of.list.ptr[i],
+                         *ptr + (uint32_t)(i * esz))) < 0)
+      return rc;
+  return 0;
+}
+
+static int lower_handle(cabi_cx_t *cx, const weft__wit_type_t *t,
+                        const weft_val_t *v, uint32_t *out) {
+  const weft__wit_type_t *r = cabi_resource_of(t);
+  weft_resource_t *res = v->of.res;
+  if (!res)
+    return cabi_fail(cx, WEFT_ESIGNATURE, "NULL resource for a '%s'",
+                     r->name);
+  if (res->type->wt != r)
+    return cabi_fail(cx, WEFT_ESIGNATURE,
+                     "resource is a '%s', where a '%s' is expected",
+                     res->type->name, r->name);
+  bool mine = res->type->guest && res->inst == cx->ci;
+  if (res->type->guest && !mine)
+    return cabi_fail(cx, WEFT_ESIGNATURE,
+                     "resource '%s' belongs to another instance",
+                     res->type->name);
+  if (t->kind == WEFT__WIT_BORROW && mine) {
+    *out = res->guest_rep; /* the defining instance gets its rep */
+    return 0;
+  }
+  bool own = t->kind == WEFT__WIT_OWN;
+  if (own && mine) { /* no longer held by the host */
+    if (res->prev)
+      res->prev->next = res->next;
+    else
+      cx->ci->held = res->next;
+    if (res->next)
+      res->next->prev = res->prev;
+    res->next = res->prev = NULL;
+  }
+  if (cabi_handle_new(cx->ci, res, own, out) < 0)
+    return cabi_fail(cx, WEFT_ELIMIT, "too many handles");
+  if (!own && cx->export_call) {
+    cabi_handle_get(cx->ci, *out)->lent = true;
+    cx->ci->lent++;
+  }
+  return 0;
+}
+
+static int check_var(cabi_cx_t *cx, const weft__wit_type_t *t,
+                     const weft_val_t *v, const weft__wit_type_t **c) {
+  if (v->of.var.tag >= cabi_ncases(t))
+    return cabi_fail(cx, WEFT_ESIGNATURE, "case %u of %s '%s' does not exist",
+                     v->of.var.tag, weft__wit_kind_name(t->kind),
+                     t->name ? t->name : "");
+  *c = cabi_case(t, v->of.var.tag);
+  if (*c && !v->of.var.val)
+    return cabi_fail(cx, WEFT_ESIGNATURE, "case %u of %s '%s' needs a value",
+                     v->of.var.tag, weft__wit_kind_name(t->kind),
+                     t->name ? t->name : "");
+  return 0;
+}
+
+static int check_seq(cabi_cx_t *cx, const weft__wit_type_t *t,
+                     const weft_val_t *v) {
+  if (v->of.list.len != t->n || (t->n && !v->of.list.ptr))
+    return cabi_fail(cx, WEFT_ESIGNATURE, "%s '%s' needs %zu %s, got %zu",
+                     weft__wit_kind_name(t->kind), t->name ? t->name : "",
+                     t->n, t->kind == WEFT__WIT_RECORD ? "fields" : "elements",
+                     v->of.list.len);
+  return 0;
+}
+
+static int check_char(cabi_cx_t *cx, uint32_t c) {
+  if (c >= 0x110000 || (c >= 0xD800 && c <= 0xDFFF))
+    return cabi_fail(cx, WEFT_ESIGNATURE,
+                     "char %#x is not a Unicode scalar value", c);
+  return 0;
+}
+
+int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
+               uint32_t ptr) {
+  t = weft__wit_unalias(t);
+  if (v->kind != t->kind)
+    return mismatch(cx, t, v);
+  uint8_t *p = cabi_mem(cx, ptr, cabi_size(t), cabi_align(t), "value");
+  if (!p)
+    return WEFT_ETRAP;
+  int rc;
+  switch (t->kind) {
+  case WEFT__WIT_BOOL:
+    p[0] = v->of.b;
+    return 0;
+  case WEFT__WIT_S8:
+  case WEFT__WIT_U8:
+    memcpy(p, &v->of.u8, 1);
+    return 0;
+  case WEFT__WIT_S16:
+  case WEFT__WIT_U16:
+    memcpy(p, &v->of.u16, 2);
+    return 0;
+  case WEFT__WIT_CHAR:
+    if ((rc = check_char(cx, v->of.ch)) < 0)
+      return rc;
+    /* fall through */
+  case WEFT__WIT_S32:
+  case WEFT__WIT_U32:
+  case WEFT__WIT_F32:
+    memcpy(p, &v->of.u32, 4);
+    return 0;
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+  case WEFT__WIT_F64:
+    memcpy(p, &v->of.u64, 8);
+    return 0;
+  case WEFT__WIT_STRING:
+  case WEFT__WIT_LIST: {
+    uint32_t w[2];
+    rc = t->kind == WEFT__WIT_STRING ? lower_string(cx, v, &w[0], &w[1])
+                                     : lower_list(cx, t, v, &w[0], &w[1]);
+    if (rc < 0)
+      return rc;
+    memcpy(p, w, 8);
+    return 0;
+  }
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE:
+    if ((rc = check_seq(cx, t, v)) < 0)
+      return rc;
+    for (size_t i = 0; i < t->n; i++)
+      if ((rc = cabi_store(cx, t->m[i].type, &v->of.list.ptr[i],
+                           ptr + cabi_seq_offset(t->m, t->n, i))) < 0)
+        return rc;
+    return 0;
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT: {
+    const weft__wit_type_t *c;
+    if ((rc = check_var(cx, t, v, &c)) < 0)
+      return rc;
+    uint32_t tag = v->of.var.tag;
+    memcpy(p, &tag, cabi_disc_size(cabi_ncases(t))); /* little-endian */
+    return c ? cabi_store(cx, c, v->of.var.val, ptr + cabi_payload_offset(t))
+             : 0;
+  }
+  case WEFT__WIT_FLAGS: {
+    uint64_t bits = v->of.flags;
+    uint32_t size = cabi_size(t);
+    memset(p, 0, size);
+    memcpy(p, &bits, size > 8 ? 8 : size);
+    return 0;
+  }
+  case WEFT__WIT_OWN:
+  case WEFT__WIT_BORROW: {
+    uint32_t h;
+    if ((rc = lower_handle(cx, t, v, &h)) < 0)
+      return rc;
+    memcpy(p, &h, 4);
+    return 0;
+  }
+  default:
+    return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
+                     weft__wit_kind_name(t->kind));
+  }
+}
+
+static int put(cabi_cx_t *cx, cabi_flatvals_t *out, uint8_t type,
+               uint64_t bits) {
+  if (out->i >= out->n)
+    return cabi_fail(cx, WEFT_EINVAL, "too many flat values");
+  weft_core_val_t *v = &out->v[out->i++];
+  v->type = type;
+  switch (type) {
+  case WEFT_I32:
+  case WEFT_F32: {
+    uint32_t b = (uint32_t)bits;
+    memcpy(&v->of.i32, &b, 4);
+    break;
+  }
+  default:
+    memcpy(&v->of.i64, &bits, 8);
+  }
+  return 0;
+}
+
+/* Bits of a flat value, zero-extended: how a value moves into a joined
+ * slot of another type. */
+static uint64_t bits_of(const weft_core_val_t *v) {
+  if (v->type == WEFT_I64 || v->type == WEFT_F64) {
+    uint64_t b;
+    memcpy(&b, &v->of.i64, 8);
+    return b;
+  }
+  uint32_t b;
+  memcpy(&b, &v->of.i32, 4);
+  return b;
+}
+
+int cabi_lower_flat(cabi_cx_t *cx, const weft__wit_type_t *t,
+                    const weft_val_t *v, cabi_flatvals_t *out) {
+  t = weft__wit_unalias(t);
+  if (v->kind != t->kind)
+    return mismatch(cx, t, v);
+  int rc;
+  switch (t->kind) {
+  case WEFT__WIT_BOOL:
+    return put(cx, out, WEFT_I32, v->of.b ? 1 : 0);
+  case WEFT__WIT_S8:
+    return put(cx, out, WEFT_I32, (uint32_t)(int32_t)v->of.s8);
+  case WEFT__WIT_U8:
+    return put(cx, out, WEFT_I32, v->of.u8);
+  case WEFT__WIT_S16:
+    return put(cx, out, WEFT_I32, (uint32_t)(int32_t)v->of.s16);
+  case WEFT__WIT_U16:
+    return put(cx, out, WEFT_I32, v->of.u16);
+  case WEFT__WIT_CHAR:
+    if ((rc = check_char(cx, v->of.ch)) < 0)
+      return rc;
+    return put(cx, out, WEFT_I32, v->of.ch);
+  case WEFT__WIT_S32:
+  case WEFT__WIT_U32:
+    return put(cx, out, WEFT_I32, v->of.u32);
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+    return put(cx, out, WEFT_I64, v->of.u64);
+  case WEFT__WIT_F32: {
+    uint32_t b;
+    memcpy(&b, &v->of.f32, 4);
+    return put(cx, out, WEFT_F32, b);
+  }
+  case WEFT__WIT_F64: {
+    uint64_t b;
+    memcpy(&b, &v->of.f64, 8);
+    return put(cx, out, WEFT_F64, b);
+  }
+  case WEFT__WIT_STRING:
+  case WEFT__WIT_LIST: {
+    uint32_t p, n;
+    rc = t->kind == WEFT__WIT_STRING ? lower_string(cx, v, &p, &n)
+                                     : lower_list(cx, t, v, &p, &n);
+    if (rc < 0 || (rc = put(cx, out, WEFT_I32, p)) < 0)
+      return rc;
+    return put(cx, out, WEFT_I32, n);
+  }
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE:
+    if ((rc = check_seq(cx, t, v)) < 0)
+      return rc;
+    for (size_t i = 0; i < t->n; i++)
+      if ((rc = cabi_lower_flat(cx, t->m[i].type, &v->of.list.ptr[i],
+                                out)) < 0)
+        return rc;
+    return 0;
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT: {
+    const weft__wit_type_t *c;
+    if ((rc = check_var(cx, t, v, &c)) < 0)
+      return rc;
+    cabi_flat_t all = {.n = 0};
+    cabi_flatten(t, &all);
+    if (all.n > CABI_FLAT_CAP)
+      return cabi_fail(cx, WEFT_EINVAL, "too many flat values");
+    if ((rc = put(cx, out, WEFT_I32, v->of.var.tag)) < 0)
+      return rc;
+    int start = out->i;
+    if (c && (rc = cabi_lower_flat(cx, c, v->of.var.val, out)) < 0)
+      return rc;
+    /* Move each value into its joined slot type, then pad. */
+    for (int k = start; k < out->i; k++) {
+      uint8_t want = all.t[1 + k - start];
+      if (out->v[k].type != want) {
+        uint64_t b = bits_of(&out->v[k]);
+        out->i = k;
+        put(cx, out, want, b);
+        out->i = k + 1;
+      }
+    }
+    while (out->i < start + all.n - 1)
+      if ((rc = put(cx, out, all.t[1 + out->i - start], 0)) < 0)
+        return rc;
+    return 0;
+  }
+  case WEFT__WIT_FLAGS:
+    for (size_t w = 0; w < (t->n + 31) / 32; w++)
+      if ((rc = put(cx, out, WEFT_I32,
+                    w < 2 ? (uint32_t)(v->of.flags >> (32 * w)) : 0)) < 0)
+        return rc;
+    return 0;
+  case WEFT__WIT_OWN:
+  case WEFT__WIT_BORROW: {
+    uint32_t h;
+    if ((rc = lower_handle(cx, t, v, &h)) < 0)
+      return rc;
+    return put(cx, out, WEFT_I32, h);
+  }
+  default:
+    return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
+                     weft__wit_kind_name(t->kind));
+  }
+}

@@ -1,0 +1,242 @@
+/* cabi_resource.c - resources: host resource objects, the per-instance
+ * handle table, and the canonical built-ins guests import to drop handles
+ * and to make and read handles of the resources they export.
+ *
+ * A handle is an index + 1 into the instance's table (0 is never a handle).
+ * An entry owns its resource or borrows it; a borrow the host lends to an
+ * export call is counted, and must be dropped before the call returns. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cabi/cabi_int.h"
+
+int cabi_handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
+                    uint32_t *handle) {
+  uint32_t h = ci->free_head;
+  if (h) {
+    ci->free_head = ci->handles[h - 1].next_free;
+  } else {
+    if (ci->nhandles == ci->cap) {
+      uint32_t cap = ci->cap ? ci->cap * 2 : 16;
+      if (cap > (1u << 24))
+        return WEFT_ELIMIT;
+      cabi_handle_t *p = realloc(ci->handles, cap * sizeof *p);
+      if (!p)
+        return WEFT_ENOMEM;
+      ci->handles = p;
+      ci->cap = cap;
+    }
+    h = ++ci->nhandles;
+  }
+  ci->handles[h - 1] = (cabi_handle_t){.res = res, .own = own};
+  *handle = h;
+  return 0;
+}
+
+cabi_handle_t *cabi_handle_get(cabi_inst_t *ci, uint32_t h) {
+  if (h == 0 || h > ci->nhandles || !ci->handles[h - 1].res)
+    return NULL;
+  return &ci->handles[h - 1];
+}
+
+void cabi_handle_free(cabi_inst_t *ci, uint32_t h) {
+  cabi_handle_t *e = &ci->handles[h - 1];
+  if (e->lent && ci->lent)
+    ci->lent--;
+  *e = (cabi_handle_t){.next_free = ci->free_head};
+  ci->free_head = h;
+}
+
+/* Run a guest resource's [dtor] export in its instance. */
+static void guest_dtor(weft_resource_t *res) {
+  cabi_inst_t *ci = res->inst;
+  if (!ci || !res->type->dtor_export)
+    return;
+  const void *fn = weft__module_export_func(
+      weft__instance_module(ci->inst), res->type->dtor_export, NULL);
+  if (!fn)
+    return;
+  weft_core_val_t arg = {.type = WEFT_I32, .of.i32 = (int32_t)res->guest_rep};
+  weft__instance_call(ci->inst, fn, &arg, NULL, NULL);
+}
+
+void cabi_resource_destroy(weft_resource_t *res) {
+  if (res->type->guest)
+    guest_dtor(res);
+  else if (res->type->dtor)
+    res->type->dtor(res->rep, res->type->env);
+  free(res);
+}
+
+void cabi_handles_clear(cabi_inst_t *ci) {
+  for (uint32_t i = 0; i < ci->nhandles; i++) {
+    weft_resource_t *res = ci->handles[i].res;
+    if (!res || !ci->handles[i].own)
+      continue;
+    if (res->type->guest) /* its instance is going away: no destructor */
+      free(res);
+    else
+      cabi_resource_destroy(res);
+  }
+  free(ci->handles);
+  ci->handles = NULL;
+  ci->nhandles = ci->cap = ci->free_head = ci->lent = 0;
+  for (weft_resource_t *r = ci->held; r; r = r->next)
+    r->inst = NULL; /* the host still holds these; they are now inert */
+  ci->held = NULL;
+}
+
+weft_resource_type_t *cabi_rtype(const cabi_world_t *w,
+                                 const weft__wit_type_t *resource) {
+  for (size_t i = 0; i < w->nrtypes; i++)
+    if (w->rtypes[i]->wt == resource)
+      return w->rtypes[i];
+  return NULL;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+weft_resource_t *weft_resource_new(weft_resource_type_t *type, void *rep) {
+  if (!type || type->guest)
+    return NULL;
+  weft_resource_t *r = calloc(1, sizeof *r);
+  if (r) {
+    r->type = type;
+    r->rep = rep;
+  }
+  return r;
+}
+
+void *weft_resource_rep(const weft_resource_t *res) {
+  return res && !res->type->guest ? res->rep : NULL;
+}
+
+weft_resource_type_t *weft_resource_type(const weft_resource_t *res) {
+  return res && !res->type->guest ? res->type : NULL;
+}
+
+void weft_resource_drop(weft_resource_t *res) {
+  if (!res)
+    return;
+  if (res->type->guest && res->inst) {
+    cabi_inst_t *ci = res->inst;
+    if (res->prev)
+      res->prev->next = res->next;
+    else
+      ci->held = res->next;
+    if (res->next)
+      res->next->prev = res->prev;
+  }
+  cabi_resource_destroy(res);
+}
+
+/* ---- canonical built-ins ------------------------------------------------ */
+
+static uint32_t arg_u32(const weft_core_val_t *a) { return (uint32_t)a->of.i32; }
+
+static cabi_handle_t *get_typed(cabi_inst_t *ci,
+                                weft_resource_type_t *rt, uint32_t h) {
+  char msg[160];
+  cabi_handle_t *e = cabi_handle_get(ci, h);
+  if (!e) {
+    snprintf(msg, sizeof msg, "canonical ABI: unknown handle %u of '%s'", h,
+             rt->name);
+    weft__trap(WEFT_TRAP_ABI, msg);
+  }
+  if (e->res->type != rt) {
+    snprintf(msg, sizeof msg, "canonical ABI: handle %u is a '%s', not a '%s'",
+             h, e->res->type->name, rt->name);
+    weft__trap(WEFT_TRAP_ABI, msg);
+  }
+  return e;
+}
+
+/* [resource-drop]R: an own handle destroys its resource, a borrow just
+ * ends. */
+static void resource_drop(weft_caller_t *caller, void *env,
+                          const weft_core_val_t *args,
+                          weft_core_val_t *results) {
+  (void)results;
+  weft_resource_type_t *rt = env;
+  cabi_inst_t *ci = cabi_inst_of(caller);
+  uint32_t h = arg_u32(&args[0]);
+  cabi_handle_t *e = get_typed(ci, rt, h);
+  weft_resource_t *res = e->res;
+  bool own = e->own;
+  cabi_handle_free(ci, h);
+  if (own)
+    cabi_resource_destroy(res);
+}
+
+/* [resource-new]R: a new own handle for the guest's representation. */
+static void resource_new(weft_caller_t *caller, void *env,
+                         const weft_core_val_t *args,
+                         weft_core_val_t *results) {
+  weft_resource_type_t *rt = env;
+  cabi_inst_t *ci = cabi_inst_of(caller);
+  weft_resource_t *r = calloc(1, sizeof *r);
+  uint32_t h;
+  if (!r)
+    weft_caller_trap(caller, "out of memory");
+  r->type = rt;
+  r->guest_rep = arg_u32(&args[0]);
+  r->inst = ci;
+  if (cabi_handle_new(ci, r, true, &h) < 0) {
+    free(r);
+    weft_caller_trap(caller, "canonical ABI: too many handles");
+  }
+  results[0].type = WEFT_I32;
+  results[0].of.i32 = (int32_t)h;
+}
+
+/* [resource-rep]R: the representation behind a handle. */
+static void resource_rep(weft_caller_t *caller, void *env,
+                         const weft_core_val_t *args,
+                         weft_core_val_t *results) {
+  weft_resource_type_t *rt = env;
+  cabi_inst_t *ci = cabi_inst_of(caller);
+  cabi_handle_t *e = get_typed(ci, rt, arg_u32(&args[0]));
+  results[0].type = WEFT_I32;
+  results[0].of.i32 = (int32_t)e->res->guest_rep;
+}
+
+int cabi_define_resource_builtins(weft_linker_t *linker, cabi_world_t *w,
+                                  weft_error_t *err) {
+  for (size_t i = 0; i < w->nrtypes; i++) {
+    weft_resource_type_t *rt = w->rtypes[i];
+    const weft__wit_iface_t *iface = rt->wt->iface;
+    const char *mod = iface && iface->qname ? iface->qname : "$root";
+    const char *res = rt->wt->name;
+    weft__buf_t b, m;
+    weft__buf_init(&b);
+    weft__buf_init(&m);
+    int rc = 0;
+    if (rt->guest) {
+      if (weft__buf_printf(&m, "[export]%s", mod) < 0 ||
+          weft__buf_printf(&b, "[resource-new]%s", res) < 0 ||
+          (rc = weft_linker_define_func(linker, m.data, b.data, "i:i",
+                                        resource_new, rt, err)) < 0)
+        goto done;
+      b.len = 0;
+      if (weft__buf_printf(&b, "[resource-rep]%s", res) < 0 ||
+          (rc = weft_linker_define_func(linker, m.data, b.data, "i:i",
+                                        resource_rep, rt, err)) < 0)
+        goto done;
+      mod = m.data;
+    }
+    b.len = 0;
+    if (weft__buf_printf(&b, "[resource-drop]%s", res) < 0)
+      goto done;
+    rc = weft_linker_define_func(linker, mod, b.data, "i:", resource_drop, rt,
+                                 err);
+  done:
+    if (rc == 0 && (!b.data || (rt->guest && !m.data)))
+      rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    weft__buf_release(&b);
+    weft__buf_release(&m);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
