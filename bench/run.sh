@@ -19,3 +19,6 @@ wat2wasm bench/tiny.wat -o "$out/tiny.wasm"
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/bench" \
   bench/bench.c "$BUILD/libweft.a" -lsodium -ljansson -ldl -lpthread -lm
 "$out/bench" "$BUILD"
+${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/calls" \
+  bench/calls.c "$BUILD/libweft.a" -lsodium -ljansson -ldl -lpthread -lm
+"$out/calls" "$BUILD"

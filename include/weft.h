@@ -417,6 +417,12 @@ WEFT_EXTERN int weft_linker_define_wit(weft_linker_t *linker,
                                        const char *name, weft_wit_fn_t fn,
                                        void *env, weft_error_t *err);
 
+/* Define every world import not yet implemented as a function that traps
+ * when called ("'x' is not implemented by the host"), so a module that
+ * imports more than it uses still runs: for tools such as `weft run`. */
+WEFT_EXTERN int weft_linker_define_wit_traps(weft_linker_t *linker,
+                                             weft_error_t *err);
+
 /* Inside a typed host function: `size` bytes freed when it returns. */
 WEFT_EXTERN void *weft_caller_alloc(weft_caller_t *caller, size_t size);
 

@@ -11,7 +11,7 @@
 #include "cabi/cabi_int.h"
 
 int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...) {
-  char msg[200];
+  char msg[160];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -19,7 +19,13 @@ int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...) {
   if (cx->failed)
     return code; /* keep the first failure */
   cx->failed = code;
-  WEFT_ERR(&cx->err, code, "%s%s in the %s of '%s'",
+  /* Traps inside a host function get the module's name when they unwind
+   * through the guest; name it here for the others. */
+  const char *mod =
+      cx->export_call ? weft__module_name(weft__instance_module(cx->inst))
+                      : NULL;
+  WEFT_ERR(&cx->err, code, "%s%s%s%s%s in the %s of '%s'", mod ? "'" : "",
+           mod ? mod : "", mod ? "': " : "",
            code == WEFT_ETRAP ? "canonical ABI: " : "", msg, cx->what,
            cx->func ? cx->func->name : "?");
   if (code == WEFT_ETRAP)

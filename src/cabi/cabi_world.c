@@ -527,6 +527,32 @@ int weft_linker_define_wit(weft_linker_t *linker, const char *name,
                                  host_call, f, err);
 }
 
+static void not_implemented(weft_caller_t *caller, void *env,
+                            const weft_val_t *args, size_t nargs,
+                            weft_val_t *results, size_t nresults) {
+  (void)args, (void)nargs, (void)results, (void)nresults;
+  const weft_func_t *f = env;
+  char msg[200];
+  snprintf(msg, sizeof msg, "'%s' is not implemented by the host", f->name);
+  weft_caller_trap(caller, msg);
+}
+
+int weft_linker_define_wit_traps(weft_linker_t *linker, weft_error_t *err) {
+  cabi_world_t *w = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
+  if (!w)
+    return WEFT_ERR(err, WEFT_EINVAL,
+                    "the linker has no world (weft_linker_use_world)");
+  for (size_t i = 0; i < w->nimports; i++) {
+    weft_func_t *f = &w->imports[i];
+    if (f->fn)
+      continue;
+    int rc = weft_linker_define_wit(linker, f->name, not_implemented, f, err);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
 void *weft_caller_alloc(weft_caller_t *caller, size_t size) {
   cabi_inst_t *ci = cabi_inst_of(caller);
   return ci ? weft__arena_alloc(&ci->scratch, size) : NULL;

@@ -17,8 +17,13 @@ static const char usage[] =
     "options:\n"
     "  --dir HOST[::GUEST]   preopen directory HOST as GUEST (repeatable)\n"
     "  --env K=V             set a guest environment variable (repeatable)\n"
-    "  --invoke NAME         call export NAME with ARGS as numbers; print\n"
-    "                        its results, one per line\n"
+    "  --invoke NAME         call core export NAME with ARGS as numbers;\n"
+    "                        print its results, one per line\n"
+    "  --invoke 'F(A, ...)'  with --wit: call world export F with arguments\n"
+    "                        in WAVE; print its result in WAVE\n"
+    "  --wit DIR             the module is a component of a WIT world in\n"
+    "                        DIR (a package directory or a .wit file)\n"
+    "  --world W             the world in DIR (default: its only world)\n"
     "  --deadline DURATION   stop the guest after DURATION (5s, 250ms)\n"
     "  --max-memory SIZE     cap each linear memory (256MiB, 4GiB)\n"
     "  -h, --help            show this help\n"
@@ -143,6 +148,30 @@ static int invoke(weft_instance_t *inst, const char *name, int argc,
   return WEFT_EXIT_OK;
 }
 
+/* --invoke with --wit: a call written in WAVE. */
+static int invoke_wave(weft_instance_t *inst, const char *call, int nargs) {
+  weft_error_t err = {0};
+  char *out = NULL;
+  if (nargs) {
+    cli_error("with --wit, arguments go inside --invoke: 'f(1, \"x\")'");
+    return WEFT_EXIT_USAGE;
+  }
+  if (weft_call_wave(inst, call, &out, &err) < 0) {
+    if (err.code == WEFT_EEXIT)
+      return err.detail;
+    if (err.code == WEFT_EPARSE || err.code == WEFT_ENOTFOUND ||
+        err.code == WEFT_ESIGNATURE) {
+      cli_error("--invoke: %s", err.msg);
+      return WEFT_EXIT_USAGE;
+    }
+    return cli_fail(&err);
+  }
+  if (*out)
+    puts(out);
+  free(out);
+  return WEFT_EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"dir", required_argument, NULL, 'd'},
@@ -150,10 +179,13 @@ int cmd_run(int argc, char **argv) {
       {"invoke", required_argument, NULL, 'i'},
       {"deadline", required_argument, NULL, 't'},
       {"max-memory", required_argument, NULL, 'm'},
+      {"wit", required_argument, NULL, 'w'},
+      {"world", required_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   list_t host = {0}, guest = {0}, env = {0}, gargs = {0};
-  const char *invoke_name = NULL;
+  const char *invoke_name = NULL, *wit_dir = NULL, *world = NULL;
+  weft_wit_t *wit = NULL;
   weft_limits_t limits = {0};
   int rc = WEFT_EXIT_FAIL, c;
   weft_engine_t *engine = NULL;
@@ -182,6 +214,12 @@ int cmd_run(int argc, char **argv) {
     case 'i':
       invoke_name = optarg;
       break;
+    case 'w':
+      wit_dir = optarg;
+      break;
+    case 'W':
+      world = optarg;
+      break;
     case 't':
       if (cli_parse_duration(optarg, &limits.deadline_ns) < 0 ||
           !limits.deadline_ns) {
@@ -207,6 +245,10 @@ int cmd_run(int argc, char **argv) {
   }
   if (optind >= argc) {
     rc = cli_usage_error("run", "no module given");
+    goto out;
+  }
+  if (world && !wit_dir) {
+    rc = cli_usage_error("run", "--world needs --wit");
     goto out;
   }
   const char *path = argv[optind];
@@ -247,6 +289,12 @@ int cmd_run(int argc, char **argv) {
     rc = cli_fail(&err);
     goto out;
   }
+  if (wit_dir && (!(wit = weft_wit_load(wit_dir, &err)) ||
+                  weft_linker_use_world(linker, wit, world, &err) < 0 ||
+                  weft_linker_define_wit_traps(linker, &err) < 0)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
   inst = weft_instance_new(linker, module, &limits, &err);
   if (!inst) {
     rc = err.code == WEFT_EEXIT ? err.detail : cli_fail(&err);
@@ -259,7 +307,8 @@ int cmd_run(int argc, char **argv) {
       rc = err.code == WEFT_EEXIT ? err.detail : cli_fail(&err);
       goto out;
     }
-    rc = invoke(inst, invoke_name, gargs.n - 1, (char **)gargs.v + 1);
+    rc = wit ? invoke_wave(inst, invoke_name, gargs.n - 1)
+             : invoke(inst, invoke_name, gargs.n - 1, (char **)gargs.v + 1);
     goto out;
   }
   if (!weft_instance_func_sig(inst, "_start")) {
@@ -277,6 +326,7 @@ out:
   fflush(stdout);
   weft_instance_free(inst);
   weft_linker_free(linker);
+  weft_wit_free(wit);
   weft_module_free(module);
   weft_engine_free(engine);
   for (int i = 0; dirs && i < host.n; i++)
