@@ -65,6 +65,7 @@
     (call $counter_drop (local.get 0))
     (local.get $v))
   (func (export "drop-unknown") (call $counter_drop (i32.const 99)))
+  (func (export "keep") (param i32))
   (func (export "forge-own") (result i32) (i32.const 42))
   (func (export "give-borrowed") (param i32) (result i32) (local.get 0))
   (func (export "host-bad-ptr")

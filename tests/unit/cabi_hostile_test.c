@@ -212,6 +212,29 @@ static void test_handles(void **state) {
   weft_instance_free(inst);
 }
 
+/* Host resources a guest still owns are destroyed with its instance, or
+ * when it is reset. */
+static void test_owned_at_reset(void **state) {
+  (void)state;
+  weft_instance_t *inst = fresh();
+  weft_error_t err = {0};
+  counters_freed = 0;
+  for (int i = 0; i < 2; i++) {
+    uint32_t *v = malloc(sizeof *v);
+    *v = (uint32_t)i;
+    weft_val_t o = {.kind = WEFT_VAL_OWN};
+    o.of.res = weft_resource_new(counter_type, v);
+    assert_int_equal(weft_call(inst, "keep", &o, 1, NULL, 0, &err), 0);
+    assert_int_equal(counters_freed, i);
+    if (i == 0) {
+      assert_int_equal(weft_instance_reset(inst, &err), 0);
+      assert_int_equal(counters_freed, 1);
+    }
+  }
+  weft_instance_free(inst);
+  assert_int_equal(counters_freed, 2);
+}
+
 static void test_host_calls(void **state) {
   (void)state;
   weft_instance_t *inst = fresh();
@@ -254,6 +277,7 @@ int main(void) {
       cmocka_unit_test(test_results),   cmocka_unit_test(test_post_return),
       cmocka_unit_test(test_cabi_realloc),   cmocka_unit_test(test_handles),
       cmocka_unit_test(test_host_calls), cmocka_unit_test(test_bad_args),
+      cmocka_unit_test(test_owned_at_reset),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
