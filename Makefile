@@ -85,6 +85,30 @@ $(BUILD)/examples/embed: examples/embed/embed.c $(BUILD)/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
 
+# Guests built with `weft bindgen c` glue (before the pattern rules they
+# would otherwise match): tests/guests/echo.c implements
+# tests/guests/wit/echo.wit with freshly generated bindings, and the timer
+# example uses the shipped ones in sdk/c. `make sdk` regenerates sdk/c.
+ECHO_BIND := $(BUILD)/guests/bindings/echo
+$(BUILD)/guests/echo.wasm: tests/guests/echo.c tests/guests/wit/echo.wit \
+                           $(BUILD)/weft
+	@mkdir -p $(dir $@)
+	$(BUILD)/weft bindgen c tests/guests/wit/echo.wit -o $(ECHO_BIND)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -I$(ECHO_BIND) -o $@ \
+	  $< $(ECHO_BIND)/echo.c
+
+$(BUILD)/examples/timer.wasm: examples/timer/timer.c \
+                              sdk/c/src/spin_timer.c sdk/c/include/spin_timer.h
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
+	  sdk/c/src/spin_timer.c
+
+guests: $(BUILD)/examples/timer.wasm
+
+.PHONY: sdk
+sdk: $(BUILD)/weft
+	sh sdk/c/generate.sh $(BUILD)/weft sdk/c
+
 $(BUILD)/guests/%.wasm: tests/guests/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $<

@@ -355,15 +355,16 @@ int cabi_lower_flat(cabi_cx_t *cx, const weft__wit_type_t *t,
     if (c && (rc = cabi_lower_flat(cx, c, v->of.var.val, out)) < 0)
       return rc;
     /* Move each value into its joined slot type, then pad. */
-    for (int k = start; k < out->i; k++) {
+    int end = out->i;
+    for (int k = start; k < end; k++) {
       uint8_t want = all.t[1 + k - start];
       if (out->v[k].type != want) {
         uint64_t b = bits_of(&out->v[k]);
         out->i = k;
         put(cx, out, want, b);
-        out->i = k + 1;
       }
     }
+    out->i = end;
     while (out->i < start + all.n - 1)
       if ((rc = put(cx, out, all.t[1 + out->i - start], 0)) < 0)
         return rc;
