@@ -408,8 +408,21 @@ static int inst_create(weft_instance_t *inst, void *cfg, void **state,
   return 0;
 }
 
-static const weft__state_ops_t cabi_ops = {
-    .create = inst_create, .destroy = inst_destroy, .free_cfg = world_free};
+/* A reset instance keeps its resolved exports and arena blocks. */
+static int inst_reset(void *state, weft_error_t *err) {
+  (void)err;
+  cabi_inst_t *ci = state;
+  cabi_handles_clear(ci);
+  weft__arena_reset(&ci->results);
+  weft__arena_reset(&ci->scratch);
+  ci->depth = 0;
+  return 0;
+}
+
+static const weft__state_ops_t cabi_ops = {.create = inst_create,
+                                           .destroy = inst_destroy,
+                                           .reset = inst_reset,
+                                           .free_cfg = world_free};
 
 int weft_linker_use_world(weft_linker_t *linker, weft_wit_t *wit,
                           const char *world, weft_error_t *err) {

@@ -31,6 +31,9 @@ typedef struct weft__state_ops {
   int (*create)(weft_instance_t *inst, void *cfg, void **state,
                 weft_error_t *err);
   void (*destroy)(void *state);
+  /* Optional: make `state` as new for a reset instance, keeping what it
+   * can (else reset destroys and creates it). */
+  int (*reset)(void *state, weft_error_t *err);
   /* Frees cfg when the linker is freed (may be NULL). */
   void (*free_cfg)(void *cfg);
 } weft__state_ops_t;

@@ -234,10 +234,15 @@ static wasm_rt_memory_t *find_memory0(weft_instance_t *inst,
   return NULL;
 }
 
-static void destroy_states(weft_instance_t *inst) {
+/* Destroy the states; on a reset (`keep`), those that can reset stay. */
+static void destroy_states(weft_instance_t *inst, int keep) {
   for (int i = 0; i < WEFT__STATE_MAX; i++) {
-    if (inst->state[i] && inst->linker->state[i].ops->destroy)
-      inst->linker->state[i].ops->destroy(inst->state[i]);
+    const weft__state_ops_t *ops =
+        inst->linker ? inst->linker->state[i].ops : NULL;
+    if (!inst->state[i] || (keep && ops->reset))
+      continue;
+    if (ops->destroy)
+      ops->destroy(inst->state[i]);
     inst->state[i] = NULL;
   }
 }
@@ -247,8 +252,10 @@ static int create_states(weft_instance_t *inst, weft_error_t *err) {
     const weft__state_ops_t *ops = inst->linker->state[i].ops;
     if (!ops)
       continue;
-    int rc = ops->create(inst, inst->linker->state[i].cfg, &inst->state[i],
-                         err);
+    int rc = inst->state[i]
+                 ? ops->reset(inst->state[i], err)
+                 : ops->create(inst, inst->linker->state[i].cfg,
+                               &inst->state[i], err);
     if (rc < 0)
       return rc;
   }
@@ -269,11 +276,11 @@ static int instantiate(weft_instance_t *inst, weft_error_t *err) {
   return guarded(inst, &c, err);
 }
 
-static void teardown(weft_instance_t *inst) {
+static void teardown(weft_instance_t *inst, int keep_states) {
   if (inst->live)
     inst->module->abi->free(inst->w2c);
   inst->live = 0;
-  destroy_states(inst);
+  destroy_states(inst, keep_states);
 }
 
 weft_instance_t *weft_instance_new(weft_linker_t *linker,
@@ -307,7 +314,7 @@ fail:
 }
 
 int weft_instance_reset(weft_instance_t *inst, weft_error_t *err) {
-  teardown(inst);
+  teardown(inst, 1);
   memset(inst->w2c, 0, inst->module->abi->instance_size);
   return instantiate(inst, err);
 }
@@ -315,7 +322,7 @@ int weft_instance_reset(weft_instance_t *inst, weft_error_t *err) {
 void weft_instance_free(weft_instance_t *inst) {
   if (!inst)
     return;
-  teardown(inst);
+  teardown(inst, 0);
   free(inst->slots);
   free(inst);
 }
