@@ -24,7 +24,8 @@
 /* Parse one value of type `t` (aliases allowed) from the whole of
  * text[0..len) (surrounding white space allowed) into *out. Own and borrow
  * handles have no WAVE form and fail. Returns 0, WEFT_EPARSE (bad text,
- * out-of-range number, wrong shape for the type) or WEFT_ENOMEM. */
+ * out-of-range number, wrong shape for the type, nesting too deep) or
+ * WEFT_ENOMEM; *out is unspecified after a failure. */
 int weft__wave_parse(const weft__wit_type_t *t, const char *text, size_t len,
                      weft__arena_t *a, weft_val_t *out, weft_error_t *err);
 
@@ -38,9 +39,11 @@ int weft__wave_split_call(const char *text, size_t len, const char **name,
                           size_t *args_len, weft_error_t *err);
 
 /* Parse a comma-separated argument list (trailing comma allowed) for the
- * parameters of `f` into a new array of f->nparams values. Too few or too
- * many arguments fail naming the function. Column numbers in errors count
- * from `col0` (the column where `text` starts in the user's text). */
+ * parameters of `f` into a new array of f->nparams values. As in WAVE's
+ * function calls, trailing option parameters may be left out (they are
+ * none); otherwise too few or too many arguments fail naming the
+ * function. Column numbers in errors count from `col0` (the column where
+ * `text` starts in the user's text). */
 int weft__wave_parse_args(const weft__wit_func_t *f, const char *text,
                           size_t len, int col0, weft__arena_t *a,
                           weft_val_t **out, weft_error_t *err);
