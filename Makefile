@@ -14,8 +14,9 @@ WARN := $(filter-out -Wno-gnu-zero-variadic-macro-arguments,$(WARN))
 endif
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
-              -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS)
-LIBS := -lsodium -ljansson -ldl -lpthread -lm
+              -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS) \
+              -DWEFT_BUILTIN_WIT_DIR='"$(CURDIR)/wit"'
+LIBS := -lsodium -ljansson -lmicrohttpd -ldl -lpthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
@@ -103,7 +104,14 @@ $(BUILD)/examples/timer.wasm: examples/timer/timer.c \
 	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
 	  sdk/c/src/spin_timer.c
 
-guests: $(BUILD)/examples/timer.wasm
+$(BUILD)/examples/http-hello.wasm: examples/http-hello/hello.c \
+                                   sdk/c/src/http_trigger.c \
+                                   sdk/c/include/http_trigger.h
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
+	  sdk/c/src/http_trigger.c
+
+guests: $(BUILD)/examples/timer.wasm $(BUILD)/examples/http-hello.wasm
 
 .PHONY: sdk
 sdk: $(BUILD)/weft

@@ -16,6 +16,8 @@ gen() {
 }
 
 gen spin-timer spin-timer
+gen spin http-trigger
+gen spin redis-trigger
 gen torvyn processor-stage
 gen torvyn source-stage
 gen torvyn sink-stage

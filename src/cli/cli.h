@@ -30,6 +30,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_spectest(int argc, char **argv);
 int cmd_wit(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 int cmd_bindgen(int argc, char **argv);
 
 /* Print "weft: <msg>" to stderr. */

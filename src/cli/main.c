@@ -15,6 +15,7 @@ static const weft_cmd_t commands[] = {
      0},
     {"cache", cmd_cache, "show or clean the compile cache", 0},
     {"wit", cmd_wit, "check a WIT package or print one of its worlds", 0},
+    {"up", cmd_up, "run a trigger app from its manifest (spin.toml)", 0},
     {"bindgen", cmd_bindgen, "write C bindings for a WIT world", 0},
     {"spectest", cmd_spectest, "run a wast2json spec script", 1},
 };

@@ -69,7 +69,15 @@ same "sdk/c/include is fresh (make sdk)" "0" "$rc"
 run diff -r "$ROOT/sdk/c/src" "$TMP/sdk/src"
 same "sdk/c/src is fresh (make sdk)" "0" "$rc"
 n=$(ls "$TMP"/sdk/include/*.h | wc -l)
-same "seven shipped worlds" "7" "$n"
+same "nine shipped worlds" "9" "$n"
+
+# Spin's trigger worlds keep Spin's core names (the unversioned package).
+has "http-trigger: export name" \
+  '__export_name__("fermyon:spin/inbound-http#handle-request")' \
+  "$(cat "$TMP/sdk/src/http_trigger.c")"
+has "redis-trigger: export name" \
+  '__export_name__("fermyon:spin/inbound-redis#handle-message")' \
+  "$(cat "$TMP/sdk/src/redis_trigger.c")"
 
 # Worlds named by path, and the defaults: the package's only world.
 expect "spin-timer" 0 "$WEFT" bindgen c "$ROOT/wit/spin-timer" -o "$TMP/st"

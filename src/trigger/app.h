@@ -1,0 +1,38 @@
+/* app.h - a running trigger app (`weft up`): the manifest's components
+ * loaded, linked to their trigger's world with the host APIs they are
+ * granted, each behind a pool of instances, and the triggers serving. */
+#ifndef WEFT_TRIGGER_APP_H
+#define WEFT_TRIGGER_APP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft.h"
+
+typedef struct weft__app_config {
+  const char *path;          /* manifest file, or a directory with one */
+  const char *host;          /* listen address; NULL: 127.0.0.1 */
+  uint16_t port;             /* 0: any free port */
+  uint64_t request_timeout_ns; /* 0: none */
+  size_t max_instances;      /* per component; 0: 64 */
+  size_t max_body;           /* 0: 10 MiB */
+  const char *const *variables; /* "k=v" */
+  size_t nvariables;
+  const char *log_dir;       /* NULL: <manifest dir>/.weft/logs */
+  const char *wit_dir;       /* NULL: $WEFT_WIT_DIR, else the built-in */
+  weft_engine_t *engine;     /* borrowed */
+} weft__app_config_t;
+
+typedef struct weft__app weft__app_t;
+
+/* Load and start the app: returns once it serves, printing where to
+ * stdout. */
+int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
+                    weft_error_t *err);
+/* The HTTP port it listens on (0 when it has no HTTP trigger). */
+uint16_t weft__app_port(const weft__app_t *app);
+/* Stop the triggers, wait for calls in progress, free everything. */
+void weft__app_stop(weft__app_t *app);
+
+#endif
