@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cabi/bindgen_int.h"
+#include "cabi/cabi_int.h"
 
 /* The C name of type node `key` when written, else NULL. */
 static const char *done_name(bg_t *g, const void *key) {
@@ -48,152 +49,17 @@ static void set_done(bg_t *g, const void *key, const char *name,
 
 /* ---- layout -------------------------------------------------------------- */
 
-static size_t align_to(size_t x, size_t a) { return (x + a - 1) / a * a; }
-
-size_t bg_disc_size(size_t n) { return n <= 256 ? 1 : n <= 65536 ? 2 : 4; }
+/* Sizes and alignment are the canonical ABI's own (cabi_type.c): the
+ * generated structs must match what the host reads and writes. */
+size_t bg_disc_size(size_t n) { return cabi_disc_size(n); }
 
 const char *bg_disc_ctype(size_t n) {
   return n <= 256 ? "uint8_t" : n <= 65536 ? "uint16_t" : "uint32_t";
 }
 
-static size_t flags_size(size_t n) {
-  return n == 0 ? 0 : n <= 8 ? 1 : n <= 16 ? 2 : 4;
-}
+size_t bg_align(const weft__wit_type_t *t) { return cabi_align(t); }
 
-/* Size and alignment of a variant with `n` cases whose payloads are
- * `cases[i]` (NULL: none). */
-static void variant_layout(const weft__wit_type_t *const *cases, size_t n,
-                           size_t *size, size_t *align) {
-  size_t d = bg_disc_size(n), ca = 1, cs = 0;
-  for (size_t i = 0; i < n; i++)
-    if (cases[i]) {
-      size_t a = bg_align(cases[i]), s = bg_size(cases[i]);
-      ca = a > ca ? a : ca;
-      cs = s > cs ? s : cs;
-    }
-  *align = d > ca ? d : ca;
-  *size = align_to(align_to(d, ca) + cs, *align);
-}
-
-/* The payloads of a variant, option or result, in case order. At most
- * `max` are stored; returns how many cases there are. */
-static size_t cases_of(const weft__wit_type_t *t, const weft__wit_type_t **out,
-                       size_t max) {
-  switch (t->kind) {
-  case WEFT__WIT_OPTION:
-    if (max >= 2) {
-      out[0] = NULL;
-      out[1] = t->m[0].type;
-    }
-    return 2;
-  case WEFT__WIT_RESULT:
-    if (max >= 2) {
-      out[0] = t->m[0].type;
-      out[1] = t->m[1].type;
-    }
-    return 2;
-  default:
-    for (size_t i = 0; i < t->n && i < max; i++)
-      out[i] = t->m[i].type;
-    return t->n;
-  }
-}
-
-/* Layout of a variant, option or result. Variants have few cases; a big
- * one is measured case by case. */
-static void any_variant_layout(const weft__wit_type_t *t, size_t *size,
-                               size_t *align) {
-  const weft__wit_type_t *small[64];
-  size_t n = cases_of(t, small, 64);
-  if (n <= 64) {
-    variant_layout(small, n, size, align);
-    return;
-  }
-  size_t d = bg_disc_size(n), ca = 1, cs = 0;
-  for (size_t i = 0; i < n; i++)
-    if (t->m[i].type) {
-      size_t a = bg_align(t->m[i].type), s = bg_size(t->m[i].type);
-      ca = a > ca ? a : ca;
-      cs = s > cs ? s : cs;
-    }
-  *align = d > ca ? d : ca;
-  *size = align_to(align_to(d, ca) + cs, *align);
-}
-
-size_t bg_align(const weft__wit_type_t *t) {
-  size_t a = 1, s;
-  t = weft__wit_unalias(t);
-  switch (t->kind) {
-  case WEFT__WIT_BOOL:
-  case WEFT__WIT_S8:
-  case WEFT__WIT_U8:
-    return 1;
-  case WEFT__WIT_S16:
-  case WEFT__WIT_U16:
-    return 2;
-  case WEFT__WIT_S64:
-  case WEFT__WIT_U64:
-  case WEFT__WIT_F64:
-    return 8;
-  case WEFT__WIT_RECORD:
-  case WEFT__WIT_TUPLE:
-    for (size_t i = 0; i < t->n; i++) {
-      size_t m = bg_align(t->m[i].type);
-      a = m > a ? m : a;
-    }
-    return a;
-  case WEFT__WIT_VARIANT:
-  case WEFT__WIT_OPTION:
-  case WEFT__WIT_RESULT:
-    any_variant_layout(t, &s, &a);
-    return a;
-  case WEFT__WIT_ENUM:
-    return bg_disc_size(t->n);
-  case WEFT__WIT_FLAGS:
-    s = flags_size(t->n);
-    return s ? s : 1;
-  default: /* 32-bit numbers, char, strings, lists, handles */
-    return 4;
-  }
-}
-
-size_t bg_size(const weft__wit_type_t *t) {
-  size_t s = 0, a;
-  t = weft__wit_unalias(t);
-  switch (t->kind) {
-  case WEFT__WIT_BOOL:
-  case WEFT__WIT_S8:
-  case WEFT__WIT_U8:
-    return 1;
-  case WEFT__WIT_S16:
-  case WEFT__WIT_U16:
-    return 2;
-  case WEFT__WIT_S64:
-  case WEFT__WIT_U64:
-  case WEFT__WIT_F64:
-  case WEFT__WIT_STRING:
-  case WEFT__WIT_LIST:
-    return 8;
-  case WEFT__WIT_RECORD:
-  case WEFT__WIT_TUPLE:
-    for (size_t i = 0; i < t->n; i++) {
-      s = align_to(s, bg_align(t->m[i].type));
-      s += bg_size(t->m[i].type);
-    }
-    return align_to(s, bg_align(t));
-  case WEFT__WIT_VARIANT:
-  case WEFT__WIT_OPTION:
-  case WEFT__WIT_RESULT:
-    any_variant_layout(t, &s, &a);
-    return s;
-  case WEFT__WIT_ENUM:
-    return bg_disc_size(t->n);
-  case WEFT__WIT_FLAGS:
-    return flags_size(t->n);
-  default:
-    return 4;
-  }
-}
+size_t bg_size(const weft__wit_type_t *t) { return cabi_size(t); }
 
 /* ---- flattening ---------------------------------------------------------- */
 
