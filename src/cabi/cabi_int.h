@@ -91,6 +91,11 @@ int cabi_handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
                     uint32_t *handle);
 cabi_handle_t *cabi_handle_get(cabi_inst_t *ci, uint32_t handle);
 void cabi_handle_free(cabi_inst_t *ci, uint32_t handle);
+/* A guest resource passes to the host (own<T> lifted out of its instance)
+ * or back (lowered into it, or dropped): the instance's list of resources
+ * the host holds, to detach them if the instance goes away first. */
+void cabi_held_add(weft_resource_t *res);
+void cabi_held_remove(weft_resource_t *res);
 /* Destroy a resource: its destructor, then the object. */
 void cabi_resource_destroy(weft_resource_t *res);
 /* Drop every handle of an instance that is going away. */

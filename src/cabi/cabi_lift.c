@@ -63,7 +63,7 @@ static void *alloc(cabi_cx_t *cx, size_t n, size_t size) {
 }
 
 static int lift_char(cabi_cx_t *cx, uint32_t c, weft_val_t *out) {
-  if (c >= 0x110000 || (c >= 0xD800 && c <= 0xDFFF))
+  if (!weft__is_scalar(c))
     return cabi_fail(cx, WEFT_ETRAP, "char %#x is not a Unicode scalar value",
                      c);
   out->of.ch = c;
@@ -141,15 +141,8 @@ static int lift_handle(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t h,
                      h, r->name);
   weft_resource_t *res = e->res;
   cabi_handle_free(cx->ci, h);
-  if (res->type->guest && res->inst) {
-    /* The host holds it now: remember it, to detach it if the instance
-     * goes away first. */
-    res->next = res->inst->held;
-    res->prev = NULL;
-    if (res->next)
-      res->next->prev = res;
-    res->inst->held = res;
-  }
+  if (res->type->guest && res->inst)
+    cabi_held_add(res); /* the host holds it now */
   return 0;
 }
 

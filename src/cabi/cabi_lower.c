@@ -115,15 +115,8 @@ static int lower_handle(cabi_cx_t *cx, const weft__wit_type_t *t,
     return 0;
   }
   bool own = t->kind == WEFT__WIT_OWN;
-  if (own && mine) { /* no longer held by the host */
-    if (res->prev)
-      res->prev->next = res->next;
-    else
-      cx->ci->held = res->next;
-    if (res->next)
-      res->next->prev = res->prev;
-    res->next = res->prev = NULL;
-  }
+  if (own && mine) /* no longer held by the host */
+    cabi_held_remove(res);
   if (cabi_handle_new(cx->ci, res, own, out) < 0)
     return cabi_fail(cx, WEFT_ELIMIT, "too many handles");
   if (!own && cx->export_call) {
@@ -158,7 +151,7 @@ static int check_seq(cabi_cx_t *cx, const weft__wit_type_t *t,
 }
 
 static int check_char(cabi_cx_t *cx, uint32_t c) {
-  if (c >= 0x110000 || (c >= 0xD800 && c <= 0xDFFF))
+  if (!weft__is_scalar(c))
     return cabi_fail(cx, WEFT_ESIGNATURE,
                      "char %#x is not a Unicode scalar value", c);
   return 0;

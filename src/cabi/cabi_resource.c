@@ -48,6 +48,25 @@ void cabi_handle_free(cabi_inst_t *ci, uint32_t h) {
   ci->free_head = h;
 }
 
+void cabi_held_add(weft_resource_t *res) {
+  cabi_inst_t *ci = res->inst;
+  res->prev = NULL;
+  res->next = ci->held;
+  if (res->next)
+    res->next->prev = res;
+  ci->held = res;
+}
+
+void cabi_held_remove(weft_resource_t *res) {
+  if (res->prev)
+    res->prev->next = res->next;
+  else
+    res->inst->held = res->next;
+  if (res->next)
+    res->next->prev = res->prev;
+  res->next = res->prev = NULL;
+}
+
 /* Run a guest resource's [dtor] export in its instance. */
 static void guest_dtor(weft_resource_t *res) {
   cabi_inst_t *ci = res->inst;
@@ -119,21 +138,16 @@ weft_resource_type_t *weft_resource_type(const weft_resource_t *res) {
 void weft_resource_drop(weft_resource_t *res) {
   if (!res)
     return;
-  if (res->type->guest && res->inst) {
-    cabi_inst_t *ci = res->inst;
-    if (res->prev)
-      res->prev->next = res->next;
-    else
-      ci->held = res->next;
-    if (res->next)
-      res->next->prev = res->prev;
-  }
+  if (res->type->guest && res->inst)
+    cabi_held_remove(res);
   cabi_resource_destroy(res);
 }
 
 /* ---- canonical built-ins ------------------------------------------------ */
 
-static uint32_t arg_u32(const weft_core_val_t *a) { return (uint32_t)a->of.i32; }
+static uint32_t arg_u32(const weft_core_val_t *a) {
+  return (uint32_t)a->of.i32;
+}
 
 static cabi_handle_t *get_typed(cabi_inst_t *ci,
                                 weft_resource_type_t *rt, uint32_t h) {
@@ -201,40 +215,40 @@ static void resource_rep(weft_caller_t *caller, void *env,
   results[0].of.i32 = (int32_t)e->res->guest_rep;
 }
 
+/* Define `module`.`what``rt's name` with signature `sig`. */
+static int builtin(weft_linker_t *linker, const char *module, const char *what,
+                   weft_resource_type_t *rt, const char *sig, weft_host_fn_t fn,
+                   weft_error_t *err) {
+  weft__buf_t name;
+  weft__buf_init(&name);
+  if (weft__buf_printf(&name, "%s%s", what, rt->wt->name) < 0)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+  int rc = weft_linker_define_func(linker, module, name.data, sig, fn, rt, err);
+  weft__buf_release(&name);
+  return rc;
+}
+
 int cabi_define_resource_builtins(weft_linker_t *linker, cabi_world_t *w,
                                   weft_error_t *err) {
   for (size_t i = 0; i < w->nrtypes; i++) {
     weft_resource_type_t *rt = w->rtypes[i];
-    const weft__wit_iface_t *iface = rt->wt->iface;
-    const char *mod = iface && iface->qname ? iface->qname : "$root";
-    const char *res = rt->wt->name;
-    weft__buf_t b, m;
-    weft__buf_init(&b);
-    weft__buf_init(&m);
-    int rc = 0;
-    if (rt->guest) {
-      if (weft__buf_printf(&m, "[export]%s", mod) < 0 ||
-          weft__buf_printf(&b, "[resource-new]%s", res) < 0 ||
-          (rc = weft_linker_define_func(linker, m.data, b.data, "i:i",
-                                        resource_new, rt, err)) < 0)
-        goto done;
-      b.len = 0;
-      if (weft__buf_printf(&b, "[resource-rep]%s", res) < 0 ||
-          (rc = weft_linker_define_func(linker, m.data, b.data, "i:i",
-                                        resource_rep, rt, err)) < 0)
-        goto done;
-      mod = m.data;
-    }
-    b.len = 0;
-    if (weft__buf_printf(&b, "[resource-drop]%s", res) < 0)
-      goto done;
-    rc = weft_linker_define_func(linker, mod, b.data, "i:", resource_drop, rt,
-                                 err);
-  done:
-    if (rc == 0 && (!b.data || (rt->guest && !m.data)))
-      rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
-    weft__buf_release(&b);
-    weft__buf_release(&m);
+    /* The interface's core module: rt->name up to its '#'. */
+    weft__buf_t mod;
+    weft__buf_init(&mod);
+    if (rt->guest)
+      weft__buf_puts(&mod, "[export]");
+    weft__buf_add(&mod, rt->name, (size_t)(strchr(rt->name, '#') - rt->name));
+    int rc = mod.data ? 0 : WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    if (rc == 0 && rt->guest)
+      rc = builtin(linker, mod.data, "[resource-new]", rt, "i:i",
+                   resource_new, err);
+    if (rc == 0 && rt->guest)
+      rc = builtin(linker, mod.data, "[resource-rep]", rt, "i:i",
+                   resource_rep, err);
+    if (rc == 0)
+      rc = builtin(linker, mod.data, "[resource-drop]", rt, "i:",
+                   resource_drop, err);
+    weft__buf_release(&mod);
     if (rc < 0)
       return rc;
   }

@@ -251,6 +251,17 @@ static int add_funcs(cabi_world_t *w, const weft__wit_item_t *items,
   return 0;
 }
 
+/* Does `name` say "short#item", with `short` the short name of `iface`? */
+static bool short_name(const char *name, const weft__wit_iface_t *iface,
+                       const char *item) {
+  const char *hash = strchr(name, '#');
+  if (!hash || !iface)
+    return false;
+  size_t il = (size_t)(hash - name);
+  return strlen(iface->name) == il && !memcmp(iface->name, name, il) &&
+         !strcmp(item, hash + 1);
+}
+
 const weft_func_t *cabi_find(const weft_func_t *fs, size_t n,
                              const char *name) {
   for (size_t i = 0; i < n; i++)
@@ -258,20 +269,12 @@ const weft_func_t *cabi_find(const weft_func_t *fs, size_t n,
       return &fs[i];
   /* "iface#func" by the interface's short name, or a bare "func": if
    * exactly one function answers to it. */
-  const char *hash = strchr(name, '#');
+  bool qualified = strchr(name, '#') != NULL;
   const weft_func_t *found = NULL;
   for (size_t i = 0; i < n; i++) {
     const weft__wit_func_t *wf = fs[i].wf;
-    bool match;
-    if (hash) {
-      size_t il = (size_t)(hash - name);
-      match = wf->iface && strlen(wf->iface->name) == il &&
-              !memcmp(wf->iface->name, name, il) &&
-              !strcmp(wf->abi_name, hash + 1);
-    } else {
-      match = !strcmp(wf->abi_name, name);
-    }
-    if (match) {
+    if (qualified ? short_name(name, wf->iface, wf->abi_name)
+                  : !strcmp(wf->abi_name, name)) {
       if (found)
         return NULL;
       found = &fs[i];
@@ -516,8 +519,8 @@ static void host_call(weft_caller_t *caller, void *env,
   if (rc < 0) {
     if (cx.failed == WEFT_ESIGNATURE) {
       weft_error_t e = cx.err;
-      snprintf(e.msg, sizeof e.msg, "host function returned a bad value: %.200s",
-               cx.err.msg);
+      snprintf(e.msg, sizeof e.msg,
+               "host function returned a bad value: %.200s", cx.err.msg);
       trap_with(caller, &e);
     }
     trap_with(caller, &cx.err);
@@ -582,17 +585,10 @@ weft_resource_type_t *weft_linker_define_resource(weft_linker_t *linker,
              "the linker has no world (weft_linker_use_world)");
     return NULL;
   }
-  const char *hash = strchr(name, '#');
   for (size_t i = 0; i < w->nrtypes; i++) {
     weft_resource_type_t *rt = w->rtypes[i];
-    bool match = !strcmp(rt->name, name);
-    if (!match && hash && rt->wt->iface) {
-      size_t il = (size_t)(hash - name);
-      match = strlen(rt->wt->iface->name) == il &&
-              !memcmp(rt->wt->iface->name, name, il) &&
-              !strcmp(rt->wt->name, hash + 1);
-    }
-    if (match && !rt->guest) {
+    if (!rt->guest && (!strcmp(rt->name, name) ||
+                       short_name(name, rt->wt->iface, rt->wt->name))) {
       rt->dtor = dtor;
       rt->env = env;
       return rt;

@@ -67,11 +67,6 @@ static int hex_value(int c) {
   return -1;
 }
 
-/* A Unicode scalar value: not a surrogate, at most U+10FFFF. */
-static bool is_scalar(uint32_t c) {
-  return c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff);
-}
-
 /* C0, DEL and C1: written as escapes, never raw. */
 static bool is_control(uint32_t c) {
   return c < 0x20 || (c >= 0x7f && c < 0xa0);
@@ -579,7 +574,7 @@ static int escape(wp_t *p, uint32_t *c) {
         for (k = j + 2; k < p->len && nd <= 6 && hex_value(s[k]) >= 0; k++)
           v = v * 16 + (uint32_t)hex_value(s[k]), nd++;
         if (nd >= 1 && nd <= 6 && k < p->len && s[k] == '}' &&
-            is_scalar(v)) {
+            weft__is_scalar(v)) {
           *c = v;
           p->i = k + 1;
           return 0;
@@ -1374,7 +1369,7 @@ static int pr(pw_t *w, const weft__wit_type_t *t, const weft_val_t *v,
                  t->kind == WEFT__WIT_F32, tmp, sizeof tmp);
     return weft__buf_puts(b, tmp);
   case WEFT__WIT_CHAR:
-    if (!is_scalar(v->of.ch))
+    if (!weft__is_scalar(v->of.ch))
       return bad(w);
     if ((rc = weft__buf_add(b, "'", 1)) || (rc = put_char(b, v->of.ch, '\'')))
       return rc;

@@ -99,6 +99,14 @@ static int limits_ok(uint64_t have_min, int have_max_set, uint64_t have_max,
   return 1;
 }
 
+/* The shim's description of export `e` of `m`, or NULL. */
+static const weft__abi_export_t *abi_export(const weft_module_t *m, int e) {
+  for (uint32_t i = 0; i < m->abi->nexports; i++)
+    if (m->abi->exports[i].index == (uint32_t)e)
+      return &m->abi->exports[i];
+  return NULL;
+}
+
 /* Bind import k from the exports of a named instance. */
 static int bind_instance(weft_instance_t *inst, uint32_t k,
                          weft_instance_t *from, weft_error_t *err) {
@@ -113,10 +121,7 @@ static int bind_instance(weft_instance_t *inst, uint32_t k,
                     m->name, desc);
   const weft_module_t *fm = from->module;
   const weft__export_t *ex = &fm->wasm.exports[e];
-  const weft__abi_export_t *ae = NULL;
-  for (uint32_t i = 0; i < fm->abi->nexports; i++)
-    if (fm->abi->exports[i].index == (uint32_t)e)
-      ae = &fm->abi->exports[i];
+  const weft__abi_export_t *ae = abi_export(fm, e);
   if (ex->kind != im->kind || !ae)
     goto incompatible;
   switch (im->kind) {
@@ -327,31 +332,23 @@ void weft_instance_free(weft_instance_t *inst) {
   free(inst);
 }
 
-static const weft__abi_export_t *find_func(weft_instance_t *inst,
+/* Exported function `name` of `m`; its export index in *idx. */
+static const weft__abi_export_t *find_func(const weft_module_t *m,
                                            const char *name, int *idx) {
-  const weft_module_t *m = inst->module;
   int e = weft__module_find_export(m, name);
   if (e < 0 || m->wasm.exports[e].kind != WEFT_EXTERN_FUNC)
     return NULL;
   *idx = e;
-  for (uint32_t i = 0; i < m->abi->nexports; i++)
-    if (m->abi->exports[i].index == (uint32_t)e)
-      return &m->abi->exports[i];
-  return NULL;
+  return abi_export(m, e);
 }
 
 const void *weft__module_export_func(const weft_module_t *m,
                                      const char *name, const char **sig) {
-  int e = weft__module_find_export(m, name);
-  if (e < 0 || m->wasm.exports[e].kind != WEFT_EXTERN_FUNC)
-    return NULL;
-  for (uint32_t i = 0; i < m->abi->nexports; i++)
-    if (m->abi->exports[i].index == (uint32_t)e) {
-      if (sig)
-        *sig = m->export_sigs[e];
-      return &m->abi->exports[i];
-    }
-  return NULL;
+  int e;
+  const weft__abi_export_t *ae = find_func(m, name, &e);
+  if (ae && sig)
+    *sig = m->export_sigs[e];
+  return ae;
 }
 
 int weft__instance_call(weft_instance_t *inst, const void *func,
@@ -373,7 +370,7 @@ const char *weft__module_name(const weft_module_t *m) { return m->name; }
 
 const char *weft_instance_func_sig(weft_instance_t *inst, const char *name) {
   int e;
-  if (!find_func(inst, name, &e))
+  if (!find_func(inst->module, name, &e))
     return NULL;
   return inst->module->export_sigs[e];
 }
@@ -383,7 +380,7 @@ int weft_instance_invoke(weft_instance_t *inst, const char *name,
                          weft_core_val_t *results, size_t nresults,
                          weft_error_t *err) {
   int e;
-  const weft__abi_export_t *ae = find_func(inst, name, &e);
+  const weft__abi_export_t *ae = find_func(inst->module, name, &e);
   if (!ae)
     return WEFT_ERR(err, WEFT_ENOTFOUND, "'%s' has no exported function '%s'",
                     inst->module->name, name);
@@ -407,11 +404,7 @@ int weft_instance_invoke(weft_instance_t *inst, const char *name,
                       t->nresults);
     res = tmp;
   }
-  call_t c = {.tramp = ae->tramp,
-              .w2c = inst->w2c,
-              .args = (const weft__abi_val_t *)args,
-              .results = res};
-  int rc = guarded(inst, &c, err);
+  int rc = weft__instance_call(inst, ae, args, (weft_core_val_t *)res, err);
   if (rc == 0 && res == tmp)
     memcpy(results, tmp, nresults * sizeof *tmp);
   return rc;

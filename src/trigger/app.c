@@ -68,7 +68,6 @@ static int load_comp(weft__app_t *app, const weft__app_config_t *cfg,
   const weft__manifest_component_t *mc = c->mc;
   if (c->pool)
     return 0;
-  c->out_fd = c->err_fd = -1;
   c->module = weft_module_load_file(cfg->engine, mc->source_path, err);
   if (!c->module)
     return err ? err->code : WEFT_EIO;
@@ -154,6 +153,9 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
     goto fail;
   }
   app->comps = calloc(m->components_len + 1, sizeof *app->comps);
+  for (size_t i = 0; app->comps && i < m->components_len; i++)
+    app->comps[i] = (comp_t){.mc = &m->components[i], .out_fd = -1,
+                             .err_fd = -1};
   app->targets = calloc(m->triggers_len + 1, sizeof *app->targets);
   if (!app->comps || !app->targets) {
     free(log_dir);
@@ -161,8 +163,6 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
     goto fail;
   }
   size_t nhttp = 0;
-  for (size_t i = 0; i < m->components_len; i++)
-    app->comps[i].mc = &m->components[i];
   for (size_t i = 0; i < m->triggers_len; i++) {
     const weft__manifest_trigger_t *t = &m->triggers[i];
     if (t->kind != WEFT__TRIGGER_HTTP)
@@ -222,9 +222,9 @@ void weft__app_stop(weft__app_t *app) {
     weft__pool_free(c->pool);
     weft_linker_free(c->linker);
     weft_module_free(c->module);
-    if (c->out_fd >= 0 && c->module)
+    if (c->out_fd >= 0)
       close(c->out_fd);
-    if (c->err_fd >= 0 && c->module)
+    if (c->err_fd >= 0)
       close(c->err_fd);
     for (size_t k = 0; c->env && c->env[k]; k++)
       free(c->env[k]);

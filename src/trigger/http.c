@@ -114,12 +114,12 @@ static void add_pair(pairs_t *p, const char *k, size_t kl, const char *v,
   }
   t[0] = str_val(p->a, k, kl);
   t[1] = str_val(p->a, v, vl);
-  /* Header names go to the guest in lower case, as Spin sends them. */
-  for (size_t i = 0; t[0].of.str.ptr && i < kl; i++)
-    ((char *)t[0].of.str.ptr)[i] =
-        (char)(t[0].of.str.ptr[i] >= 'A' && t[0].of.str.ptr[i] <= 'Z'
-                   ? t[0].of.str.ptr[i] + 32
-                   : t[0].of.str.ptr[i]);
+  /* Header names go to the guest in lower case, as Spin sends them; the
+   * name is the arena's copy, ours to change. */
+  char *name = (char *)t[0].of.str.ptr;
+  for (size_t i = 0; name && i < kl; i++)
+    if (name[i] >= 'A' && name[i] <= 'Z')
+      name[i] = (char)(name[i] - 'A' + 'a');
   weft_val_t *e = &p->items[p->len++];
   e->kind = WEFT_VAL_TUPLE;
   e->of.list.ptr = t;

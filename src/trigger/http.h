@@ -1,7 +1,7 @@
 /* http.h - the HTTP trigger: a libmicrohttpd server that routes each
  * request to a component (Spin's record-based handler, `handle-request` of
- * fermyon:spin/inbound-http, as Spin 2.0 serves it) running in a fresh instance from that
- * component's pool.
+ * fermyon:spin/inbound-http, as Spin 2.0 serves it) running in a fresh
+ * instance from that component's pool.
  *
  * Answers of its own: 200 on /.well-known/weft/health, 404 when no route
  * matches, 405 for a method Spin's handler cannot receive, 413 past the

@@ -6,11 +6,17 @@
 #include "trigger/variables.h"
 #include "util/util.h"
 
+/* What a component's `get` needs. */
+typedef struct env {
+  const weft__vars_t *vars;
+  const weft__manifest_component_t *c;
+} env_t;
+
 struct weft__vars {
   const weft__manifest_t *m;
   const char **values; /* per manifest variable; NULL: none */
-  char **owned;        /* copies to free */
-  size_t nowned;
+  env_t **envs;        /* one per component given `get` */
+  size_t nenvs;
 };
 
 /* The environment override of variable `name`: WEFT_VARIABLE_NAME, then
@@ -37,8 +43,7 @@ static const char *from_env(const char *name) {
 int weft__vars_new(const weft__manifest_t *m, const char *const *overrides,
                    size_t noverrides, weft__vars_t **out, weft_error_t *err) {
   weft__vars_t *v = calloc(1, sizeof *v);
-  if (!v || !(v->values = calloc(m->variables_len + 1, sizeof *v->values)) ||
-      !(v->owned = calloc(noverrides + 1, sizeof *v->owned))) {
+  if (!v || !(v->values = calloc(m->variables_len + 1, sizeof *v->values))) {
     weft__vars_free(v);
     return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   }
@@ -82,9 +87,9 @@ int weft__vars_new(const weft__manifest_t *m, const char *const *overrides,
 void weft__vars_free(weft__vars_t *v) {
   if (!v)
     return;
-  for (size_t i = 0; v->owned && i < v->nowned; i++)
-    free(v->owned[i]);
-  free(v->owned);
+  for (size_t i = 0; i < v->nenvs; i++)
+    free(v->envs[i]);
+  free(v->envs);
   free(v->values);
   free(v);
 }
@@ -126,11 +131,6 @@ int weft__vars_get(const weft__vars_t *v, const weft__manifest_component_t *c,
       return expand(v, c->variables.items[i].value, out);
   return WEFT_ENOTFOUND;
 }
-
-typedef struct env {
-  const weft__vars_t *vars;
-  const weft__manifest_component_t *c;
-} env_t;
 
 /* result<string, error>, error = variant { invalid-name(string),
  * undefined(string), provider(string), other(string) }. */
@@ -180,7 +180,7 @@ static void get(weft_caller_t *caller, void *envp, const weft_val_t *args,
   res[0].of.var.val = rc == 0 ? &payload[0] : &payload[1];
 }
 
-int weft__vars_define(weft_linker_t *linker, const weft__vars_t *v,
+int weft__vars_define(weft_linker_t *linker, weft__vars_t *v,
                       const weft__manifest_component_t *c, weft_error_t *err) {
   env_t *env = malloc(sizeof *env);
   if (!env)
@@ -188,14 +188,13 @@ int weft__vars_define(weft_linker_t *linker, const weft__vars_t *v,
   env->vars = v;
   env->c = c;
   /* The env lives as long as the variables: keep it with them. */
-  weft__vars_t *mv = (weft__vars_t *)v;
-  char **owned = realloc(mv->owned, (mv->nowned + 2) * sizeof *owned);
-  if (!owned) {
+  env_t **envs = realloc(v->envs, (v->nenvs + 1) * sizeof *envs);
+  if (!envs) {
     free(env);
     return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   }
-  mv->owned = owned;
-  mv->owned[mv->nowned++] = (char *)env;
+  v->envs = envs;
+  v->envs[v->nenvs++] = env;
   return weft_linker_define_wit(linker, "fermyon:spin/variables@2.0.0#get",
                                 get, env, err);
 }

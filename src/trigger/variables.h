@@ -31,8 +31,9 @@ int weft__vars_get(const weft__vars_t *v, const weft__manifest_component_t *c,
                    const char *name, char **out);
 
 /* Implement fermyon:spin/variables@2.0.0#get on `linker` (bound to a world
- * importing it) for component `c`; both borrowed for the linker's life. */
-int weft__vars_define(weft_linker_t *linker, const weft__vars_t *v,
+ * importing it) for component `c`; both borrowed for the linker's life
+ * (`v` keeps what the definition needs). */
+int weft__vars_define(weft_linker_t *linker, weft__vars_t *v,
                       const weft__manifest_component_t *c, weft_error_t *err);
 
 #endif

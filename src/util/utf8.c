@@ -27,8 +27,8 @@ size_t weft__utf8_decode(const uint8_t *s, size_t len, uint32_t *cp) {
       return 0;
     v = (v << 6) | (s[k] & 0x3f);
   }
-  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10ffff ||
-      (v >= 0xd800 && v <= 0xdfff))
+  if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+      !weft__is_scalar(v))
     return 0;
   *cp = v;
   return n;

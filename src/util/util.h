@@ -56,6 +56,10 @@ void weft__rm_rf(const char *dir);
 uint64_t weft__now_ns(void);
 /* Hex-encoded SHA-256 of data into out[65]. */
 void weft__sha256_hex(const void *data, size_t len, char out[65]);
+/* A Unicode scalar value: at most U+10FFFF and not a surrogate. */
+static inline int weft__is_scalar(uint32_t c) {
+  return c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff);
+}
 /* Decode one UTF-8 sequence at s (len bytes left) into *cp; returns its
  * length, or 0 when it is not well-formed (overlong, surrogate, above
  * U+10FFFF, truncated). */
