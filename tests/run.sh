@@ -7,6 +7,14 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 CONFORMANCE=${CONFORMANCE:-../shared/conformance}
+# A local clone (git clone /work/main /tmp/x) has no ../shared beside it:
+# use the one beside the repository it was cloned from.
+case $CONFORMANCE in /*) conf=$CONFORMANCE ;; *) conf=$PWD/$CONFORMANCE ;; esac
+origin=$(git config --get remote.origin.url 2>/dev/null || true)
+if [ ! -d "$conf" ] && [ -d "$origin/$CONFORMANCE" ]; then
+  echo "run.sh: no $conf; using $origin/$CONFORMANCE" >&2
+  CONFORMANCE=$(cd "$origin/$CONFORMANCE" && pwd)
+fi
 export BUILD CONFORMANCE
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
