@@ -16,7 +16,8 @@
  * what C bindings cannot express (futures, streams, async, empty records,
  * clashing names), or WEFT_ENOMEM. On failure `h` and `c` hold partial
  * text and *base is NULL. */
-int weft__bindgen_c(const weft__wit_world_t *world, weft__buf_t *h,
-                    weft__buf_t *c, char **base, weft_error_t *err);
+int weft__bindgen_c(const weft__wit_t *wit, const weft__wit_world_t *world,
+                    weft__buf_t *h, weft__buf_t *c, char **base,
+                    weft_error_t *err);
 
 #endif

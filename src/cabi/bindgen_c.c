@@ -110,6 +110,26 @@ void bg_docs(bg_t *g, weft__buf_t *b, const char *docs, const char *indent) {
   }
 }
 
+/* "2_0_0_" when another version of `pkg` is loaded too (as wit-bindgen
+ * names it: fermyon_spin_2_0_0_key_value beside fermyon_spin_key_value),
+ * else "". */
+static const char *version_part(bg_t *g, const weft__wit_pkg_t *pkg) {
+  if (!pkg->version)
+    return "";
+  for (size_t i = 0; i < g->wit->npkgs; i++) {
+    const weft__wit_pkg_t *o = g->wit->pkgs[i];
+    if (o != pkg && !strcmp(o->ns, pkg->ns) && !strcmp(o->name, pkg->name) &&
+        (!o->version || strcmp(o->version, pkg->version))) {
+      char *v = bg_fmt(g, "%s_", pkg->version);
+      for (char *p = v; p && *p; p++)
+        if (*p == '.' || *p == '-' || *p == '+')
+          *p = '_';
+      return v ? v : "";
+    }
+  }
+  return "";
+}
+
 /* The prefix and module of `iface` seen in `direction`. */
 static bg_iface_t *new_iface(bg_t *g, const weft__wit_iface_t *iface,
                              bool exported) {
@@ -120,8 +140,9 @@ static bg_iface_t *new_iface(bg_t *g, const weft__wit_iface_t *iface,
     return NULL;
   }
   if (iface->qname)
-    base = bg_fmt(g, "%s_%s_%s", bg_snake(g, iface->pkg->ns),
-                  bg_snake(g, iface->pkg->name), bg_snake(g, iface->name));
+    base = bg_fmt(g, "%s_%s_%s%s", bg_snake(g, iface->pkg->ns),
+                  bg_snake(g, iface->pkg->name), version_part(g, iface->pkg),
+                  bg_snake(g, iface->name));
   else
     base = bg_fmt(g, "%s_%s", g->wpfx, bg_snake(g, iface->name));
   bi->iface = iface;
@@ -306,10 +327,12 @@ static void glue(bg_t *g, weft__buf_t *c, const char *base) {
   append(g, c, &g->cexports);
 }
 
-int weft__bindgen_c(const weft__wit_world_t *world, weft__buf_t *h,
-                    weft__buf_t *c, char **base, weft_error_t *err) {
+int weft__bindgen_c(const weft__wit_t *wit, const weft__wit_world_t *world,
+                    weft__buf_t *h, weft__buf_t *c, char **base,
+                    weft_error_t *err) {
   bg_t g;
   memset(&g, 0, sizeof g);
+  g.wit = wit;
   g.world = world;
   g.err = err;
   g.ret_align = 1;

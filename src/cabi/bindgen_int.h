@@ -40,6 +40,7 @@ typedef struct bg_name {
 } bg_name_t;
 
 typedef struct bg {
+  const weft__wit_t *wit; /* every package: names carry versions that clash */
   const weft__wit_world_t *world;
   weft__arena_t arena;
   const char *wpfx;     /* the world in snake_case: "spin_timer" */

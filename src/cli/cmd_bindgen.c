@@ -103,7 +103,7 @@ int cmd_bindgen(int argc, char **argv) {
   dir = argv[optind + 1];
   if (weft__wit_load(dir, &w, &err) ||
       !(world = weft__wit_world(w, world_name, &err)) ||
-      weft__bindgen_c(world, &h, &c, &base, &err) ||
+      weft__bindgen_c(w, world, &h, &c, &base, &err) ||
       weft__mkdirs(out_dir, &err) ||
       write_out(out_dir, base, "h", &h, &err) ||
       write_out(out_dir, base, "c", &c, &err)) {

@@ -216,6 +216,123 @@ typedef struct fermyon_spin_key_value_error_t {
 #define FERMYON_SPIN_KEY_VALUE_ERROR_IO 5
 void fermyon_spin_key_value_error_free(fermyon_spin_key_value_error_t *ptr);
 
+// Why a Redis operation failed.
+typedef struct fermyon_spin_2_0_0_redis_error_t {
+  uint8_t tag;
+  union {
+    http_trigger_string_t other;
+  } val;
+} fermyon_spin_2_0_0_redis_error_t;
+
+// The address is not a valid Redis address.
+#define FERMYON_SPIN_2_0_0_REDIS_ERROR_INVALID_ADDRESS 0
+// Too many connections are open.
+#define FERMYON_SPIN_2_0_0_REDIS_ERROR_TOO_MANY_CONNECTIONS 1
+// A value had another type than the operation needs.
+#define FERMYON_SPIN_2_0_0_REDIS_ERROR_TYPE_ERROR 2
+// Anything else.
+#define FERMYON_SPIN_2_0_0_REDIS_ERROR_OTHER 3
+void fermyon_spin_2_0_0_redis_error_free(fermyon_spin_2_0_0_redis_error_t *ptr);
+
+// A connection to one Redis server.
+typedef struct fermyon_spin_2_0_0_redis_own_connection_t {
+  int32_t __handle;
+} fermyon_spin_2_0_0_redis_own_connection_t;
+
+typedef struct fermyon_spin_2_0_0_redis_borrow_connection_t {
+  int32_t __handle;
+} fermyon_spin_2_0_0_redis_borrow_connection_t;
+
+// Drop an owned handle (the host destroys the connection).
+void fermyon_spin_2_0_0_redis_connection_drop_own(fermyon_spin_2_0_0_redis_own_connection_t handle);
+// Lend an owned handle for a call.
+fermyon_spin_2_0_0_redis_borrow_connection_t fermyon_spin_2_0_0_redis_borrow_connection(fermyon_spin_2_0_0_redis_own_connection_t handle);
+
+// A message or value, as bytes.
+typedef http_trigger_list_u8_t fermyon_spin_2_0_0_redis_payload_t;
+
+// An argument of `execute`.
+typedef struct fermyon_spin_2_0_0_redis_redis_parameter_t {
+  uint8_t tag;
+  union {
+    int64_t int64;
+    http_trigger_list_u8_t binary;
+  } val;
+} fermyon_spin_2_0_0_redis_redis_parameter_t;
+
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_PARAMETER_INT64 0
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_PARAMETER_BINARY 1
+void fermyon_spin_2_0_0_redis_redis_parameter_free(fermyon_spin_2_0_0_redis_redis_parameter_t *ptr);
+
+// A value `execute` returns.
+typedef struct fermyon_spin_2_0_0_redis_redis_result_t {
+  uint8_t tag;
+  union {
+    http_trigger_string_t status;
+    int64_t int64;
+    http_trigger_list_u8_t binary;
+  } val;
+} fermyon_spin_2_0_0_redis_redis_result_t;
+
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_RESULT_NIL 0
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_RESULT_STATUS 1
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_RESULT_INT64 2
+#define FERMYON_SPIN_2_0_0_REDIS_REDIS_RESULT_BINARY 3
+void fermyon_spin_2_0_0_redis_redis_result_free(fermyon_spin_2_0_0_redis_redis_result_t *ptr);
+
+// An open store.
+typedef struct fermyon_spin_2_0_0_key_value_own_store_t {
+  int32_t __handle;
+} fermyon_spin_2_0_0_key_value_own_store_t;
+
+typedef struct fermyon_spin_2_0_0_key_value_borrow_store_t {
+  int32_t __handle;
+} fermyon_spin_2_0_0_key_value_borrow_store_t;
+
+// Drop an owned handle (the host destroys the store).
+void fermyon_spin_2_0_0_key_value_store_drop_own(fermyon_spin_2_0_0_key_value_own_store_t handle);
+// Lend an owned handle for a call.
+fermyon_spin_2_0_0_key_value_borrow_store_t fermyon_spin_2_0_0_key_value_borrow_store(fermyon_spin_2_0_0_key_value_own_store_t handle);
+
+// Why a store operation failed.
+typedef struct fermyon_spin_2_0_0_key_value_error_t {
+  uint8_t tag;
+  union {
+    http_trigger_string_t other;
+  } val;
+} fermyon_spin_2_0_0_key_value_error_t;
+
+// Too many stores are open; dropping some may help.
+#define FERMYON_SPIN_2_0_0_KEY_VALUE_ERROR_STORE_TABLE_FULL 0
+// No store has this label.
+#define FERMYON_SPIN_2_0_0_KEY_VALUE_ERROR_NO_SUCH_STORE 1
+// The component may not use this store.
+#define FERMYON_SPIN_2_0_0_KEY_VALUE_ERROR_ACCESS_DENIED 2
+// The store failed (I/O and the like).
+#define FERMYON_SPIN_2_0_0_KEY_VALUE_ERROR_OTHER 3
+void fermyon_spin_2_0_0_key_value_error_free(fermyon_spin_2_0_0_key_value_error_t *ptr);
+
+// Why a variable could not be read.
+typedef struct fermyon_spin_2_0_0_variables_error_t {
+  uint8_t tag;
+  union {
+    http_trigger_string_t invalid_name;
+    http_trigger_string_t undefined;
+    http_trigger_string_t provider;
+    http_trigger_string_t other;
+  } val;
+} fermyon_spin_2_0_0_variables_error_t;
+
+// The name is not a valid variable name.
+#define FERMYON_SPIN_2_0_0_VARIABLES_ERROR_INVALID_NAME 0
+// No variable has this name.
+#define FERMYON_SPIN_2_0_0_VARIABLES_ERROR_UNDEFINED 1
+// The provider of variable values failed.
+#define FERMYON_SPIN_2_0_0_VARIABLES_ERROR_PROVIDER 2
+// Anything else.
+#define FERMYON_SPIN_2_0_0_VARIABLES_ERROR_OTHER 3
+void fermyon_spin_2_0_0_variables_error_free(fermyon_spin_2_0_0_variables_error_t *ptr);
+
 typedef fermyon_spin_http_types_request_t exports_fermyon_spin_inbound_http_request_t;
 
 typedef fermyon_spin_http_types_response_t exports_fermyon_spin_inbound_http_response_t;
@@ -342,6 +459,133 @@ typedef struct http_trigger_result_list_string_fermyon_spin_key_value_error_t {
 } http_trigger_result_list_string_fermyon_spin_key_value_error_t;
 void http_trigger_result_list_string_fermyon_spin_key_value_error_free(http_trigger_result_list_string_fermyon_spin_key_value_error_t *ptr);
 
+typedef struct http_trigger_result_own_connection_error_t {
+  bool is_err;
+  union {
+    fermyon_spin_2_0_0_redis_own_connection_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_own_connection_error_t;
+void http_trigger_result_own_connection_error_free(http_trigger_result_own_connection_error_t *ptr);
+
+typedef struct http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t {
+  bool is_err;
+  union {
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t;
+void http_trigger_result_void_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ptr);
+
+typedef struct http_trigger_result_option_list_u8_error_t {
+  bool is_err;
+  union {
+    http_trigger_option_list_u8_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_option_list_u8_error_t;
+void http_trigger_result_option_list_u8_error_free(http_trigger_result_option_list_u8_error_t *ptr);
+
+typedef struct http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t {
+  bool is_err;
+  union {
+    int64_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t;
+void http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t *ptr);
+
+typedef struct http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t {
+  bool is_err;
+  union {
+    uint32_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t;
+void http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ptr);
+
+typedef struct http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t {
+  bool is_err;
+  union {
+    http_trigger_list_string_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t;
+void http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t *ptr);
+
+typedef struct http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t {
+  fermyon_spin_2_0_0_redis_redis_parameter_t *ptr;
+  size_t len;
+} http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t;
+void http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_free(http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t *ptr);
+
+typedef struct http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t {
+  fermyon_spin_2_0_0_redis_redis_result_t *ptr;
+  size_t len;
+} http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t;
+void http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_free(http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t *ptr);
+
+typedef struct http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t {
+  bool is_err;
+  union {
+    http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t ok;
+    fermyon_spin_2_0_0_redis_error_t err;
+  } val;
+} http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t;
+void http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t *ptr);
+
+typedef struct http_trigger_result_own_store_error_t {
+  bool is_err;
+  union {
+    fermyon_spin_2_0_0_key_value_own_store_t ok;
+    fermyon_spin_2_0_0_key_value_error_t err;
+  } val;
+} http_trigger_result_own_store_error_t;
+void http_trigger_result_own_store_error_free(http_trigger_result_own_store_error_t *ptr);
+
+typedef struct http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t {
+  bool is_err;
+  union {
+    http_trigger_option_list_u8_t ok;
+    fermyon_spin_2_0_0_key_value_error_t err;
+  } val;
+} http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t;
+void http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t *ptr);
+
+typedef struct http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t {
+  bool is_err;
+  union {
+    fermyon_spin_2_0_0_key_value_error_t err;
+  } val;
+} http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t;
+void http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ptr);
+
+typedef struct http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t {
+  bool is_err;
+  union {
+    bool ok;
+    fermyon_spin_2_0_0_key_value_error_t err;
+  } val;
+} http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t;
+void http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t *ptr);
+
+typedef struct http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t {
+  bool is_err;
+  union {
+    http_trigger_list_string_t ok;
+    fermyon_spin_2_0_0_key_value_error_t err;
+  } val;
+} http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t;
+void http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t *ptr);
+
+typedef struct http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t {
+  bool is_err;
+  union {
+    http_trigger_string_t ok;
+    fermyon_spin_2_0_0_variables_error_t err;
+  } val;
+} http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t;
+void http_trigger_result_string_fermyon_spin_2_0_0_variables_error_free(http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t *ptr);
+
 // Imported: fermyon:spin/config
 // The value of `key`.
 void fermyon_spin_config_get_config(http_trigger_string_t *key, http_trigger_result_string_error_t *ret);
@@ -385,6 +629,48 @@ void fermyon_spin_key_value_exists(uint32_t store, http_trigger_string_t *key, h
 void fermyon_spin_key_value_get_keys(uint32_t store, http_trigger_result_list_string_fermyon_spin_key_value_error_t *ret);
 // Close `store`; closing a handle that is not open does nothing.
 void fermyon_spin_key_value_close(uint32_t store);
+
+// Imported: fermyon:spin/redis@2.0.0
+// Connect to the server at `address` (`redis://host:port`).
+void fermyon_spin_2_0_0_redis_static_connection_open(http_trigger_string_t *address, http_trigger_result_own_connection_error_t *ret);
+// Publish `payload` on `channel`.
+void fermyon_spin_2_0_0_redis_method_connection_publish(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *channel, http_trigger_list_u8_t *payload, http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ret);
+// The value of `key`, `none` when there is none.
+void fermyon_spin_2_0_0_redis_method_connection_get(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_option_list_u8_error_t *ret);
+// Set `key` to `value`, replacing any value it had.
+void fermyon_spin_2_0_0_redis_method_connection_set(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_u8_t *value, http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ret);
+// Add one to the integer at `key` (a missing key counts as 0); the
+// new value. `type-error` when the value is not an integer.
+void fermyon_spin_2_0_0_redis_method_connection_incr(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t *ret);
+// Remove `keys` (missing ones are skipped); how many were removed.
+void fermyon_spin_2_0_0_redis_method_connection_del(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_list_string_t *keys, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret);
+// Add `values` to the set at `key`; how many were not there before.
+void fermyon_spin_2_0_0_redis_method_connection_sadd(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_string_t *values, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret);
+// The members of the set at `key`.
+void fermyon_spin_2_0_0_redis_method_connection_smembers(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t *ret);
+// Remove `values` from the set at `key`; how many were there.
+void fermyon_spin_2_0_0_redis_method_connection_srem(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_string_t *values, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret);
+// Run any Redis command with `arguments`; what it returned.
+void fermyon_spin_2_0_0_redis_method_connection_execute(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *command, http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t *arguments, http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t *ret);
+
+// Imported: fermyon:spin/key-value@2.0.0
+// Open the store `label`; the component must be allowed to use it
+// (`key_value_stores` in spin.toml).
+void fermyon_spin_2_0_0_key_value_static_store_open(http_trigger_string_t *label, http_trigger_result_own_store_error_t *ret);
+// The value of `key`, `none` when there is none.
+void fermyon_spin_2_0_0_key_value_method_store_get(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t *ret);
+// Set `key` to `value`, replacing any value it had.
+void fermyon_spin_2_0_0_key_value_method_store_set(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_list_u8_t *value, http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ret);
+// Remove `key`; a missing key is not an error.
+void fermyon_spin_2_0_0_key_value_method_store_delete(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ret);
+// Whether the store has a value for `key`.
+void fermyon_spin_2_0_0_key_value_method_store_exists(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t *ret);
+// Every key in the store.
+void fermyon_spin_2_0_0_key_value_method_store_get_keys(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t *ret);
+
+// Imported: fermyon:spin/variables@2.0.0
+// Read the value of the application variable `name`.
+void fermyon_spin_2_0_0_variables_get(http_trigger_string_t *name, http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t *ret);
 
 // Exported by you: fermyon:spin/inbound-http
 // Called once per request routed to the component.

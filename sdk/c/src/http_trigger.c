@@ -185,6 +185,100 @@ void fermyon_spin_key_value_error_free(fermyon_spin_key_value_error_t *ptr) {
     break;
   }
 }
+_Static_assert(sizeof(fermyon_spin_2_0_0_redis_error_t) == 12 && _Alignof(fermyon_spin_2_0_0_redis_error_t) == 4,
+               "fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void fermyon_spin_2_0_0_redis_error_free(fermyon_spin_2_0_0_redis_error_t *ptr) {
+  switch (ptr->tag) {
+  case 3:
+    http_trigger_string_free(&ptr->val.other);
+    break;
+  default:
+    break;
+  }
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[resource-drop]connection")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_connection_drop(int32_t);
+
+void fermyon_spin_2_0_0_redis_connection_drop_own(fermyon_spin_2_0_0_redis_own_connection_t handle) {
+  __wasm_import_fermyon_spin_2_0_0_redis_connection_drop(handle.__handle);
+}
+
+fermyon_spin_2_0_0_redis_borrow_connection_t fermyon_spin_2_0_0_redis_borrow_connection(fermyon_spin_2_0_0_redis_own_connection_t handle) {
+  return (fermyon_spin_2_0_0_redis_borrow_connection_t){handle.__handle};
+}
+_Static_assert(sizeof(fermyon_spin_2_0_0_redis_redis_parameter_t) == 16 && _Alignof(fermyon_spin_2_0_0_redis_redis_parameter_t) == 8,
+               "fermyon_spin_2_0_0_redis_redis_parameter_t differs from the canonical ABI");
+
+void fermyon_spin_2_0_0_redis_redis_parameter_free(fermyon_spin_2_0_0_redis_redis_parameter_t *ptr) {
+  switch (ptr->tag) {
+  case 1:
+    http_trigger_list_u8_free(&ptr->val.binary);
+    break;
+  default:
+    break;
+  }
+}
+_Static_assert(sizeof(fermyon_spin_2_0_0_redis_redis_result_t) == 16 && _Alignof(fermyon_spin_2_0_0_redis_redis_result_t) == 8,
+               "fermyon_spin_2_0_0_redis_redis_result_t differs from the canonical ABI");
+
+void fermyon_spin_2_0_0_redis_redis_result_free(fermyon_spin_2_0_0_redis_redis_result_t *ptr) {
+  switch (ptr->tag) {
+  case 1:
+    http_trigger_string_free(&ptr->val.status);
+    break;
+  case 3:
+    http_trigger_list_u8_free(&ptr->val.binary);
+    break;
+  default:
+    break;
+  }
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[resource-drop]store")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_store_drop(int32_t);
+
+void fermyon_spin_2_0_0_key_value_store_drop_own(fermyon_spin_2_0_0_key_value_own_store_t handle) {
+  __wasm_import_fermyon_spin_2_0_0_key_value_store_drop(handle.__handle);
+}
+
+fermyon_spin_2_0_0_key_value_borrow_store_t fermyon_spin_2_0_0_key_value_borrow_store(fermyon_spin_2_0_0_key_value_own_store_t handle) {
+  return (fermyon_spin_2_0_0_key_value_borrow_store_t){handle.__handle};
+}
+_Static_assert(sizeof(fermyon_spin_2_0_0_key_value_error_t) == 12 && _Alignof(fermyon_spin_2_0_0_key_value_error_t) == 4,
+               "fermyon_spin_2_0_0_key_value_error_t differs from the canonical ABI");
+
+void fermyon_spin_2_0_0_key_value_error_free(fermyon_spin_2_0_0_key_value_error_t *ptr) {
+  switch (ptr->tag) {
+  case 3:
+    http_trigger_string_free(&ptr->val.other);
+    break;
+  default:
+    break;
+  }
+}
+_Static_assert(sizeof(fermyon_spin_2_0_0_variables_error_t) == 12 && _Alignof(fermyon_spin_2_0_0_variables_error_t) == 4,
+               "fermyon_spin_2_0_0_variables_error_t differs from the canonical ABI");
+
+void fermyon_spin_2_0_0_variables_error_free(fermyon_spin_2_0_0_variables_error_t *ptr) {
+  switch (ptr->tag) {
+  case 0:
+    http_trigger_string_free(&ptr->val.invalid_name);
+    break;
+  case 1:
+    http_trigger_string_free(&ptr->val.undefined);
+    break;
+  case 2:
+    http_trigger_string_free(&ptr->val.provider);
+    break;
+  case 3:
+    http_trigger_string_free(&ptr->val.other);
+    break;
+  default:
+    break;
+  }
+}
 _Static_assert(sizeof(http_trigger_result_string_error_t) == 16 && _Alignof(http_trigger_result_string_error_t) == 4,
                "http_trigger_result_string_error_t differs from the canonical ABI");
 
@@ -300,6 +394,133 @@ void http_trigger_result_list_string_fermyon_spin_key_value_error_free(http_trig
     http_trigger_list_string_free(&ptr->val.ok);
   if (ptr->is_err)
     fermyon_spin_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_own_connection_error_t) == 16 && _Alignof(http_trigger_result_own_connection_error_t) == 4,
+               "http_trigger_result_own_connection_error_t differs from the canonical ABI");
+
+void http_trigger_result_own_connection_error_free(http_trigger_result_own_connection_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t) == 16 && _Alignof(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t) == 4,
+               "http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void http_trigger_result_void_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_option_list_u8_error_t) == 16 && _Alignof(http_trigger_result_option_list_u8_error_t) == 4,
+               "http_trigger_result_option_list_u8_error_t differs from the canonical ABI");
+
+void http_trigger_result_option_list_u8_error_free(http_trigger_result_option_list_u8_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_option_list_u8_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t) == 24 && _Alignof(http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t) == 8,
+               "http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t) == 16 && _Alignof(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t) == 4,
+               "http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t) == 16 && _Alignof(http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t) == 4,
+               "http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_list_string_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t) == 8 && _Alignof(http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t) == 4,
+               "http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t differs from the canonical ABI");
+
+void http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_free(http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t *ptr) {
+  if (ptr->len > 0) {
+    for (size_t i = 0; i < ptr->len; i++)
+      fermyon_spin_2_0_0_redis_redis_parameter_free(&ptr->ptr[i]);
+    free(ptr->ptr);
+  }
+  ptr->ptr = NULL;
+  ptr->len = 0;
+}
+_Static_assert(sizeof(http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t) == 8 && _Alignof(http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t) == 4,
+               "http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t differs from the canonical ABI");
+
+void http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_free(http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_t *ptr) {
+  if (ptr->len > 0) {
+    for (size_t i = 0; i < ptr->len; i++)
+      fermyon_spin_2_0_0_redis_redis_result_free(&ptr->ptr[i]);
+    free(ptr->ptr);
+  }
+  ptr->ptr = NULL;
+  ptr->len = 0;
+}
+_Static_assert(sizeof(http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t) == 16 && _Alignof(http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t) == 4,
+               "http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t differs from the canonical ABI");
+
+void http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_free(http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_list_fermyon_spin_2_0_0_redis_redis_result_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_redis_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_own_store_error_t) == 16 && _Alignof(http_trigger_result_own_store_error_t) == 4,
+               "http_trigger_result_own_store_error_t differs from the canonical ABI");
+
+void http_trigger_result_own_store_error_free(http_trigger_result_own_store_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t) == 16 && _Alignof(http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t) == 4,
+               "http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t differs from the canonical ABI");
+
+void http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_option_list_u8_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t) == 16 && _Alignof(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t) == 4,
+               "http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t differs from the canonical ABI");
+
+void http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t) == 16 && _Alignof(http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t) == 4,
+               "http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t differs from the canonical ABI");
+
+void http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t *ptr) {
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t) == 16 && _Alignof(http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t) == 4,
+               "http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t differs from the canonical ABI");
+
+void http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_free(http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_list_string_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_key_value_error_free(&ptr->val.err);
+}
+_Static_assert(sizeof(http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t) == 16 && _Alignof(http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t) == 4,
+               "http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t differs from the canonical ABI");
+
+void http_trigger_result_string_fermyon_spin_2_0_0_variables_error_free(http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t *ptr) {
+  if (!ptr->is_err)
+    http_trigger_string_free(&ptr->val.ok);
+  if (ptr->is_err)
+    fermyon_spin_2_0_0_variables_error_free(&ptr->val.err);
 }
 
 __attribute__((__import_module__("fermyon:spin/config"), __import_name__("get-config")))
@@ -614,6 +835,275 @@ void fermyon_spin_key_value_close(uint32_t store) {
   int32_t _f0 = 0;
   _f0 = (int32_t)store;
   __wasm_import_fermyon_spin_key_value_close(_f0);
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[static]connection.open")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_static_connection_open(int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_static_connection_open(http_trigger_string_t *address, http_trigger_result_own_connection_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  _f0 = (int32_t)(uintptr_t)(*address).ptr;
+  _f1 = (int32_t)(*address).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_static_connection_open(_f0, _f1, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_own_connection_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.publish")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_publish(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_publish(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *channel, http_trigger_list_u8_t *payload, http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*channel).ptr;
+  _f2 = (int32_t)(*channel).len;
+  _f3 = (int32_t)(uintptr_t)(*payload).ptr;
+  _f4 = (int32_t)(*payload).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_publish(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.get")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_get(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_get(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_option_list_u8_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_get(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_option_list_u8_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.set")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_set(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_set(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_u8_t *value, http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _f3 = (int32_t)(uintptr_t)(*value).ptr;
+  _f4 = (int32_t)(*value).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_set(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_void_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.incr")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_incr(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_incr(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(8) uint8_t _ret_area[24];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_incr(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_s64_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.del")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_del(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_del(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_list_string_t *keys, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*keys).ptr;
+  _f2 = (int32_t)(*keys).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_del(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.sadd")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_sadd(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_sadd(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_string_t *values, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _f3 = (int32_t)(uintptr_t)(*values).ptr;
+  _f4 = (int32_t)(*values).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_sadd(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.smembers")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_smembers(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_smembers(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_smembers(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_list_string_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.srem")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_srem(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_srem(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *key, http_trigger_list_string_t *values, http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _f3 = (int32_t)(uintptr_t)(*values).ptr;
+  _f4 = (int32_t)(*values).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_srem(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_u32_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/redis@2.0.0"), __import_name__("[method]connection.execute")))
+extern void __wasm_import_fermyon_spin_2_0_0_redis_method_connection_execute(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_redis_method_connection_execute(fermyon_spin_2_0_0_redis_borrow_connection_t self, http_trigger_string_t *command, http_trigger_list_fermyon_spin_2_0_0_redis_redis_parameter_t *arguments, http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*command).ptr;
+  _f2 = (int32_t)(*command).len;
+  _f3 = (int32_t)(uintptr_t)(*arguments).ptr;
+  _f4 = (int32_t)(*arguments).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_redis_method_connection_execute(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_list_fermyon_spin_2_0_0_redis_redis_result_fermyon_spin_2_0_0_redis_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[static]store.open")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_static_store_open(int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_static_store_open(http_trigger_string_t *label, http_trigger_result_own_store_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  _f0 = (int32_t)(uintptr_t)(*label).ptr;
+  _f1 = (int32_t)(*label).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_static_store_open(_f0, _f1, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_own_store_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[method]store.get")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_method_store_get(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_method_store_get(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_method_store_get(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_option_list_u8_fermyon_spin_2_0_0_key_value_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[method]store.set")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_method_store_set(int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_method_store_set(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_list_u8_t *value, http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  int32_t _f3 = 0;
+  int32_t _f4 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _f3 = (int32_t)(uintptr_t)(*value).ptr;
+  _f4 = (int32_t)(*value).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_method_store_set(_f0, _f1, _f2, _f3, _f4, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[method]store.delete")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_method_store_delete(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_method_store_delete(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_method_store_delete(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_void_fermyon_spin_2_0_0_key_value_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[method]store.exists")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_method_store_exists(int32_t, int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_method_store_exists(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_string_t *key, http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  int32_t _f2 = 0;
+  _f0 = self.__handle;
+  _f1 = (int32_t)(uintptr_t)(*key).ptr;
+  _f2 = (int32_t)(*key).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_method_store_exists(_f0, _f1, _f2, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_bool_fermyon_spin_2_0_0_key_value_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/key-value@2.0.0"), __import_name__("[method]store.get-keys")))
+extern void __wasm_import_fermyon_spin_2_0_0_key_value_method_store_get_keys(int32_t, int32_t);
+
+void fermyon_spin_2_0_0_key_value_method_store_get_keys(fermyon_spin_2_0_0_key_value_borrow_store_t self, http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t *ret) {
+  int32_t _f0 = 0;
+  _f0 = self.__handle;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_key_value_method_store_get_keys(_f0, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_list_string_fermyon_spin_2_0_0_key_value_error_t));
+}
+
+__attribute__((__import_module__("fermyon:spin/variables@2.0.0"), __import_name__("get")))
+extern void __wasm_import_fermyon_spin_2_0_0_variables_get(int32_t, int32_t, int32_t);
+
+void fermyon_spin_2_0_0_variables_get(http_trigger_string_t *name, http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t *ret) {
+  int32_t _f0 = 0;
+  int32_t _f1 = 0;
+  _f0 = (int32_t)(uintptr_t)(*name).ptr;
+  _f1 = (int32_t)(*name).len;
+  _Alignas(4) uint8_t _ret_area[16];
+  __wasm_import_fermyon_spin_2_0_0_variables_get(_f0, _f1, (int32_t)(uintptr_t)_ret_area);
+  memcpy(ret, _ret_area + 0, sizeof(http_trigger_result_string_fermyon_spin_2_0_0_variables_error_t));
 }
 
 // Where exported functions leave results the host reads.
