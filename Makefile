@@ -33,13 +33,12 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
-# Guests: every tests/guests/*.c and examples/*/*.guest.c becomes a .wasm.
+# Guests: every tests/guests/*.c and .wat becomes a .wasm; examples below.
 WASM_FLAGS := --target=wasm32-wasi --sysroot=/usr -O2 -Isdk/c/include
 GUEST_SRC := $(sort $(wildcard tests/guests/*.c))
 GUEST_WASM := $(GUEST_SRC:tests/guests/%.c=$(BUILD)/guests/%.wasm)
 GUEST_WAT := $(sort $(wildcard tests/guests/*.wat))
 GUEST_WASM += $(GUEST_WAT:tests/guests/%.wat=$(BUILD)/guests/%.wasm)
-EXAMPLE_WASM := $(patsubst %.c,%.wasm,$(sort $(wildcard examples/*/*.guest.c)))
 
 .PHONY: all help deps up test asan conformance bench install clean fuzz \
         guests unit examples
@@ -86,10 +85,10 @@ $(BUILD)/examples/embed: examples/embed/embed.c $(BUILD)/libweft.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
 
-# Guests built with `weft bindgen c` glue (before the pattern rules they
+# A guest built with `weft bindgen c` glue (before the pattern rule it
 # would otherwise match): tests/guests/echo.c implements
-# tests/guests/wit/echo.wit with freshly generated bindings, and the timer
-# example uses the shipped ones in sdk/c. `make sdk` regenerates sdk/c.
+# tests/guests/wit/echo.wit with freshly generated bindings. The examples
+# use the shipped ones in sdk/c; `make sdk` regenerates sdk/c.
 ECHO_BIND := $(BUILD)/guests/bindings/echo
 $(BUILD)/guests/echo.wasm: tests/guests/echo.c tests/guests/wit/echo.wit \
                            $(BUILD)/weft
@@ -98,20 +97,40 @@ $(BUILD)/guests/echo.wasm: tests/guests/echo.c tests/guests/wit/echo.wit \
 	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -I$(ECHO_BIND) -o $@ \
 	  $< $(ECHO_BIND)/echo.c
 
-$(BUILD)/examples/timer.wasm: examples/timer/timer.c \
-                              sdk/c/src/spin_timer.c sdk/c/include/spin_timer.h
-	@mkdir -p $(dir $@)
-	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
-	  sdk/c/src/spin_timer.c
+# Examples: examples/NAME/NAME.c becomes examples/NAME/NAME.wasm, beside
+# the spin.toml that names it, linked with the sdk/c glue of its world
+# (world_NAME). examples/wasi-hello is a plain WASI command.
+EXAMPLES := hello kv-counter timer redis-echo
+world_hello := http_trigger
+world_kv-counter := http_trigger
+world_timer := spin_timer
+world_redis-echo := redis_trigger
+define example_rule
+examples/$1/$1.wasm: examples/$1/$1.c sdk/c/src/$2.c sdk/c/include/$2.h
+	$$(WASM_CC) $$(WASM_FLAGS) -mexec-model=reactor -o $$@ $$< sdk/c/src/$2.c
+endef
+$(foreach e,$(EXAMPLES),$(eval $(call example_rule,$e,$(world_$e))))
+EXAMPLE_WASM := $(foreach e,$(EXAMPLES),$(if $(wildcard examples/$e/$e.c),\
+                  examples/$e/$e.wasm)) \
+                examples/wasi-hello/wasi-hello.wasm
 
-$(BUILD)/examples/http-hello.wasm: examples/http-hello/hello.c \
-                                   sdk/c/src/http_trigger.c \
-                                   sdk/c/include/http_trigger.h
+examples/wasi-hello/wasi-hello.wasm: examples/wasi-hello/wasi-hello.c
+	$(WASM_CC) $(WASM_FLAGS) -o $@ $<
+
+# Test guests of Spin's worlds: tests/guests/{http,redis,timer}_*.c are
+# components linked with that world's glue.
+$(BUILD)/guests/http_%.wasm: tests/guests/http_%.c sdk/c/src/http_trigger.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
 	  sdk/c/src/http_trigger.c
-
-guests: $(BUILD)/examples/timer.wasm $(BUILD)/examples/http-hello.wasm
+$(BUILD)/guests/redis_%.wasm: tests/guests/redis_%.c sdk/c/src/redis_trigger.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
+	  sdk/c/src/redis_trigger.c
+$(BUILD)/guests/timer_%.wasm: tests/guests/timer_%.c sdk/c/src/spin_timer.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
+	  sdk/c/src/spin_timer.c
 
 .PHONY: sdk
 sdk: $(BUILD)/weft
@@ -125,13 +144,11 @@ $(BUILD)/guests/%.wasm: tests/guests/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --enable-all $< -o $@
 
-examples/%.wasm: examples/%.c
-	$(WASM_CC) $(WASM_FLAGS) -o $@ $<
-
 guests: $(GUEST_WASM) $(EXAMPLE_WASM)
 
+LISTEN ?= 127.0.0.1:3000
 up: deps all guests
-	$(BUILD)/weft run examples/hello/hello.guest.wasm -- world
+	$(BUILD)/weft up -f examples/hello --listen $(LISTEN)
 
 test: deps
 	@$(MAKE) --no-print-directory all guests

@@ -171,7 +171,7 @@ static void compile_times(const char *build) {
   if (!mkdtemp(dir))
     return;
   char p[4096];
-  snprintf(p, sizeof p, "%s/../examples/hello/hello.guest.wasm", build);
+  snprintf(p, sizeof p, "%s/../examples/wasi-hello/wasi-hello.wasm", build);
   if (access(p, R_OK) != 0)
     snprintf(p, sizeof p, "examples/hello/hello.guest.wasm");
   weft_engine_config_t cfg = {.cache_dir = dir, .opt_level = -1};

@@ -1,10 +1,6 @@
 /* timer.c - a Spin timer component in C: each time the timer fires it
  * reads the app variable `message` and prints it. Built with the shipped
- * bindings (sdk/c):
- *
- *   clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
- *     -I sdk/c/include examples/timer/timer.c sdk/c/src/spin_timer.c \
- *     -o timer.wasm
+ * bindings (sdk/c) by `weft build` in this directory (see spin.toml).
  */
 #include <stdio.h>
 

@@ -3,7 +3,7 @@
 # codes, and hostile guests contained with a documented message and code.
 . "$(dirname "$0")/lib.sh"
 
-HELLO=$ROOT/examples/hello/hello.guest.wasm
+HELLO=$ROOT/examples/wasi-hello/wasi-hello.wasm
 
 expect "help" 0 "$WEFT" --help
 has "help lists run" "run" "$out"

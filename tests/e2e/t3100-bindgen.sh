@@ -143,7 +143,7 @@ else
 fi
 
 # The timer example links against the shipped bindings.
-TIMER=$BUILD/examples/timer.wasm
+TIMER=$ROOT/examples/timer/timer.wasm
 if [ -f "$TIMER" ]; then
   expect "inspect timer" 0 "$WEFT" inspect "$TIMER"
   has "timer" "func handle-timer-request () -> ()" "$out"

@@ -1,13 +1,13 @@
 #!/bin/sh
 # t4000-up-http.sh - `weft up` serving HTTP to curl: a Spin component in C
-# (examples/http-hello), routes, the health endpoint, keep-alive, 404,
+# (examples/hello), routes, the health endpoint, keep-alive, 404,
 # 413, 504 on a looping guest while others are served, 503 past the pool,
 # usage errors, bad manifests.
 . "$(dirname "$0")/lib.sh"
 
 APP=$TMP/app
 mkdir -p "$APP"
-cp "$BUILD/examples/http-hello.wasm" "$GUESTS/http_loop.wasm" "$APP/"
+cp "$ROOT/examples/hello/hello.wasm" "$GUESTS/http_loop.wasm" "$APP/"
 cat >"$APP/spin.toml" <<'TOML'
 spin_manifest_version = 2
 
@@ -27,7 +27,7 @@ route = "/loop"
 component = "looper"
 
 [component.hello]
-source = "http-hello.wasm"
+source = "hello.wasm"
 
 [component.looper]
 source = "http_loop.wasm"

@@ -1,10 +1,7 @@
 /* hello.c - a Spin HTTP component in C: answers every request with 200,
  * a content-type header and the text "hello from weft". Built with the
- * shipped bindings of the world fermyon:spin/http-trigger (sdk/c):
- *
- *   clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor \
- *     -I sdk/c/include examples/http-hello/hello.c sdk/c/src/http_trigger.c \
- *     -o http-hello.wasm
+ * shipped bindings of the world fermyon:spin/http-trigger (sdk/c) by
+ * `weft build` in this directory (see spin.toml), and served by `weft up`.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,43 @@
+/* runtime_config.h - the runtime config file (`weft up
+ * --runtime-config-file F`), Spin's runtime-config.toml:
+ *
+ *   [key_value_store.NAME]
+ *   type = "redis"            # url = "redis://host:port[/db]"
+ *   type = "spin" | "sqlite"  # path = "file.db" (relative to the file)
+ *
+ * Strict like the manifest: an unknown table, key or type is an error
+ * naming file:line. */
+#ifndef WEFT_APP_RUNTIME_CONFIG_H
+#define WEFT_APP_RUNTIME_CONFIG_H
+
+#include <stddef.h>
+
+#include "app/manifest.h"
+#include "util/util.h"
+
+typedef enum weft__kv_backend {
+  WEFT__KV_SQLITE = 1,
+  WEFT__KV_REDIS
+} weft__kv_backend_t;
+
+typedef struct weft__runtime_kv {
+  const char *label;
+  weft__kv_backend_t backend;
+  const char *path;   /* SQLite: the file, joined to the config's dir */
+  const char *url;    /* Redis: redis://host:port[/db] */
+  weft__manifest_loc_t loc;
+} weft__runtime_kv_t;
+
+typedef struct weft__runtime_config {
+  const char *file;
+  weft__runtime_kv_t *kv_stores;
+  size_t kv_stores_len;
+  void *priv_;        /* the TOML tree and arena */
+} weft__runtime_config_t;
+
+/* Load `path`. One error naming file:line on failure. */
+int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
+                              weft_error_t *err);
+void weft__runtime_config_free(weft__runtime_config_t *rc);
+
+#endif
