@@ -16,7 +16,8 @@ OPT ?= -O2 -g
 CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden \
               -D_GNU_SOURCE -Iinclude -Isrc $(CFLAGS) \
               -DWEFT_BUILTIN_WIT_DIR='"$(CURDIR)/wit"'
-LIBS := -lsodium -ljansson -lmicrohttpd -ldl -lpthread -lm
+LIBS := -lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl -ldl \
+        -lpthread -lm
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
