@@ -96,7 +96,7 @@ void weft__vars_free(weft__vars_t *v) {
 
 /* Expand "{{ name }}" templates against the application variables. The
  * manifest parser checked that every name is declared. */
-static int expand(const weft__vars_t *v, const char *t, char **out) {
+int weft__vars_expand(const weft__vars_t *v, const char *t, char **out) {
   weft__buf_t b;
   weft__buf_init(&b);
   while (*t) {
@@ -128,7 +128,7 @@ int weft__vars_get(const weft__vars_t *v, const weft__manifest_component_t *c,
                    const char *name, char **out) {
   for (size_t i = 0; i < c->variables.len; i++)
     if (!strcmp(c->variables.items[i].key, name))
-      return expand(v, c->variables.items[i].value, out);
+      return weft__vars_expand(v, c->variables.items[i].value, out);
   return WEFT_ENOTFOUND;
 }
 

@@ -30,6 +30,12 @@ void weft__vars_free(weft__vars_t *v);
 int weft__vars_get(const weft__vars_t *v, const weft__manifest_component_t *c,
                    const char *name, char **out);
 
+/* Expand the "{{ name }}" templates of `template` against the application
+ * variables into a new string (caller frees). Returns 0 or WEFT_ENOMEM;
+ * the manifest parser has checked that every name is declared. */
+int weft__vars_expand(const weft__vars_t *v, const char *template,
+                      char **out);
+
 /* Implement fermyon:spin/variables@2.0.0#get on `linker` (bound to a world
  * importing it) for component `c`; both borrowed for the linker's life
  * (`v` keeps what the definition needs). */
