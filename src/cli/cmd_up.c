@@ -28,8 +28,19 @@ static const char usage[] =
     "                             more requests wait, then get 503\n"
     "      --max-body SIZE        largest request body (10MiB); 413 past it\n"
     "      --log-dir DIR          component logs (default .weft/logs beside\n"
-    "                             the manifest)\n"
+    "                             the manifest): ID_stdout.txt, ID_stderr.txt\n"
+    "      --follow ID            also print component ID's output live\n"
+    "                             (repeatable); --follow-all: every one\n"
+    "  -c, --component-id ID      run only the triggers of component ID\n"
+    "                             (repeatable)\n"
+    "      --runtime-config-file F  key-value stores and their backends\n"
+    "                             (Spin's runtime-config.toml)\n"
+    "      --key-value K=V        set K in the default key-value store\n"
+    "                             (repeatable)\n"
+    "      --speedup N            timer triggers fire N times as often\n"
     "  -h, --help                 show this help\n"
+    "\n"
+    "Component output goes to the log files only, unless followed.\n"
     "\n"
     "exit status: 0 after an interrupt; 1 when the app cannot start;\n"
     "2 usage error.\n";
@@ -56,6 +67,18 @@ static int parse_listen(const char *s, char *host, size_t size,
   return 0;
 }
 
+/* Append `s` to the list *v of *n strings. */
+static int push(const char ***v, size_t *n, const char *s) {
+  const char **p = realloc(*v, (*n + 1) * sizeof *p);
+  if (!p) {
+    cli_error("out of memory");
+    return -1;
+  }
+  p[(*n)++] = s;
+  *v = p;
+  return 0;
+}
+
 int cmd_up(int argc, char **argv) {
   static const struct option opts[] = {
       {"from", required_argument, NULL, 'f'},
@@ -66,16 +89,22 @@ int cmd_up(int argc, char **argv) {
       {"max-instances", required_argument, NULL, 'n'},
       {"max-body", required_argument, NULL, 'b'},
       {"log-dir", required_argument, NULL, 'L'},
+      {"follow", required_argument, NULL, 'F'},
+      {"follow-all", no_argument, NULL, 'A'},
+      {"component-id", required_argument, NULL, 'c'},
+      {"runtime-config-file", required_argument, NULL, 'r'},
+      {"key-value", required_argument, NULL, 'k'},
+      {"speedup", required_argument, NULL, 's'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   weft__app_config_t cfg = {.path = ".", .port = 3000};
   cfg.request_timeout_ns = 30000000000ull;
   char host[256] = "127.0.0.1";
-  const char **vars = NULL;
+  const char **vars = NULL, **follow = NULL, **only = NULL, **kv = NULL;
   int rc = WEFT_EXIT_FAIL, c;
   uint64_t n;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'f':
       cfg.path = optarg;
@@ -87,18 +116,41 @@ int cmd_up(int argc, char **argv) {
         goto out;
       }
       break;
-    case 'v': {
-      const char **p = realloc(vars, (cfg.nvariables + 1) * sizeof *p);
-      if (!p || !strchr(optarg, '=')) {
-        free(p ? p : vars);
-        vars = NULL;
+    case 'v':
+      if (!strchr(optarg, '=')) {
         rc = cli_usage_error("up", "--variable wants K=V, not '%s'", optarg);
         goto out;
       }
-      vars = p;
-      vars[cfg.nvariables++] = optarg;
+      if (push(&vars, &cfg.nvariables, optarg) < 0)
+        goto out;
       break;
-    }
+    case 'k':
+      if (!strchr(optarg, '=') || optarg[0] == '=') {
+        rc = cli_usage_error("up", "--key-value wants K=V, not '%s'", optarg);
+        goto out;
+      }
+      if (push(&kv, &cfg.nkv_presets, optarg) < 0)
+        goto out;
+      break;
+    case 'F':
+    case 'A':
+      if (push(&follow, &cfg.nfollow, c == 'A' ? "*" : optarg) < 0)
+        goto out;
+      break;
+    case 'c':
+      if (push(&only, &cfg.nonly, optarg) < 0)
+        goto out;
+      break;
+    case 'r':
+      cfg.runtime_config = optarg;
+      break;
+    case 's':
+      if (cli_parse_size(optarg, &n) < 0 || n == 0 || n > 1000000) {
+        rc = cli_usage_error("up", "bad --speedup '%s'", optarg);
+        goto out;
+      }
+      cfg.speedup = (uint32_t)n;
+      break;
     case 't':
       if (cli_parse_duration(optarg, &cfg.request_timeout_ns) < 0) {
         rc = cli_usage_error("up", "bad --request-timeout '%s'", optarg);
@@ -137,6 +189,9 @@ int cmd_up(int argc, char **argv) {
   }
   cfg.host = host;
   cfg.variables = vars;
+  cfg.follow = follow;
+  cfg.only = only;
+  cfg.kv_presets = kv;
   weft_error_t err = {0};
   cfg.engine = cli_engine();
   if (!cfg.engine)
@@ -159,5 +214,8 @@ int cmd_up(int argc, char **argv) {
   rc = WEFT_EXIT_OK;
 out:
   free(vars);
+  free(follow);
+  free(only);
+  free(kv);
   return rc;
 }

@@ -16,6 +16,8 @@ static const weft_cmd_t commands[] = {
     {"cache", cmd_cache, "show or clean the compile cache", 0},
     {"wit", cmd_wit, "check a WIT package or print one of its worlds", 0},
     {"up", cmd_up, "run a trigger app from its manifest (spin.toml)", 0},
+    {"build", cmd_build, "run the build commands of a manifest's components",
+     0},
     {"bindgen", cmd_bindgen, "write C bindings for a WIT world", 0},
     {"spectest", cmd_spectest, "run a wast2json spec script", 1},
 };

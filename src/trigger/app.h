@@ -1,6 +1,7 @@
 /* app.h - a running trigger app (`weft up`): the manifest's components
  * loaded, linked to their trigger's world with the host APIs they are
- * granted, each behind a pool of instances, and the triggers serving. */
+ * granted (variables, key-value, outbound HTTP, logs), each behind a pool
+ * of instances, and the built-in triggers (HTTP, timer, Redis) running. */
 #ifndef WEFT_TRIGGER_APP_H
 #define WEFT_TRIGGER_APP_H
 
@@ -20,6 +21,15 @@ typedef struct weft__app_config {
   const char *const *variables; /* "k=v" */
   size_t nvariables;
   const char *log_dir;       /* NULL: <manifest dir>/.weft/logs */
+  const char *const *follow; /* component ids whose logs are also
+                                printed live; "*": all of them */
+  size_t nfollow;
+  const char *const *only;   /* run only these components' triggers */
+  size_t nonly;
+  const char *runtime_config; /* runtime config file, or NULL */
+  const char *const *kv_presets; /* "k=v" set in the default store */
+  size_t nkv_presets;
+  uint32_t speedup;          /* timer intervals divided by it; 0: 1 */
   const char *wit_dir;       /* NULL: $WEFT_WIT_DIR, else the built-in */
   weft_engine_t *engine;     /* borrowed */
 } weft__app_config_t;

@@ -132,12 +132,19 @@ int weft__vars_get(const weft__vars_t *v, const weft__manifest_component_t *c,
   return WEFT_ENOTFOUND;
 }
 
-/* result<string, error>, error = variant { invalid-name(string),
- * undefined(string), provider(string), other(string) }. */
-static void get(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                size_t nargs, weft_val_t *res, size_t nres) {
-  (void)nargs, (void)nres;
-  env_t *env = envp;
+/* The error cases `get` can return, as the tags of each interface's
+ * error variant: variables@2.0.0 { invalid-name, undefined, provider,
+ * other }; the older config { provider, invalid-key, invalid-schema,
+ * other }, where Spin reports an undefined name as a provider error. */
+typedef struct tags {
+  uint32_t invalid, undefined, other;
+} tags_t;
+static const tags_t variables_tags = {0, 1, 3};
+static const tags_t config_tags = {1, 0, 3};
+
+/* result<string, error> for a variable get, with `tags` for the error. */
+static void get_as(weft_caller_t *caller, env_t *env, const tags_t *tags,
+                   const weft_val_t *args, weft_val_t *res) {
   const char *name = args[0].of.str.ptr;
   weft_val_t *payload = weft_caller_alloc(caller, 2 * sizeof *payload);
   if (!payload)
@@ -162,9 +169,10 @@ static void get(weft_caller_t *caller, void *envp, const weft_val_t *args,
     text = msg.data ? msg.data : "error";
     res[0].of.var.tag = 1;
     payload[1] = (weft_val_t){.kind = WEFT_VAL_VARIANT,
-                              .of.var.tag = rc == WEFT_EINVAL ? 0u
-                                            : rc == WEFT_ENOTFOUND ? 1u
-                                                                  : 3u,
+                              .of.var.tag = rc == WEFT_EINVAL ? tags->invalid
+                                            : rc == WEFT_ENOTFOUND
+                                                ? tags->undefined
+                                                : tags->other,
                               .of.var.val = &payload[0]};
   }
   size_t n = strlen(text);
@@ -180,21 +188,50 @@ static void get(weft_caller_t *caller, void *envp, const weft_val_t *args,
   res[0].of.var.val = rc == 0 ? &payload[0] : &payload[1];
 }
 
-int weft__vars_define(weft_linker_t *linker, weft__vars_t *v,
-                      const weft__manifest_component_t *c, weft_error_t *err) {
+static void get(weft_caller_t *caller, void *env, const weft_val_t *args,
+                size_t nargs, weft_val_t *res, size_t nres) {
+  (void)nargs, (void)nres;
+  get_as(caller, env, &variables_tags, args, res);
+}
+
+static void get_config(weft_caller_t *caller, void *env,
+                       const weft_val_t *args, size_t nargs, weft_val_t *res,
+                       size_t nres) {
+  (void)nargs, (void)nres;
+  get_as(caller, env, &config_tags, args, res);
+}
+
+/* An env for component `c`, kept with the variables, which outlive it. */
+static env_t *new_env(weft__vars_t *v, const weft__manifest_component_t *c) {
   env_t *env = malloc(sizeof *env);
-  if (!env)
-    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
-  env->vars = v;
-  env->c = c;
-  /* The env lives as long as the variables: keep it with them. */
-  env_t **envs = realloc(v->envs, (v->nenvs + 1) * sizeof *envs);
+  env_t **envs = env ? realloc(v->envs, (v->nenvs + 1) * sizeof *envs)
+                     : NULL;
   if (!envs) {
     free(env);
-    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    return NULL;
   }
+  env->vars = v;
+  env->c = c;
   v->envs = envs;
   v->envs[v->nenvs++] = env;
+  return env;
+}
+
+int weft__vars_define(weft_linker_t *linker, weft__vars_t *v,
+                      const weft__manifest_component_t *c, weft_error_t *err) {
+  env_t *env = new_env(v, c);
+  if (!env)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   return weft_linker_define_wit(linker, "fermyon:spin/variables@2.0.0#get",
                                 get, env, err);
+}
+
+int weft__vars_define_config(weft_linker_t *linker, weft__vars_t *v,
+                             const weft__manifest_component_t *c,
+                             weft_error_t *err) {
+  env_t *env = new_env(v, c);
+  if (!env)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+  return weft_linker_define_wit(linker, "fermyon:spin/config#get-config",
+                                get_config, env, err);
 }

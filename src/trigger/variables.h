@@ -41,5 +41,9 @@ int weft__vars_expand(const weft__vars_t *v, const char *template,
  * (`v` keeps what the definition needs). */
 int weft__vars_define(weft_linker_t *linker, weft__vars_t *v,
                       const weft__manifest_component_t *c, weft_error_t *err);
+/* The same through Spin 1's fermyon:spin/config#get-config. */
+int weft__vars_define_config(weft_linker_t *linker, weft__vars_t *v,
+                             const weft__manifest_component_t *c,
+                             weft_error_t *err);
 
 #endif
