@@ -1,12 +1,15 @@
 /* runtime_config.h - the runtime config file (`weft up
  * --runtime-config-file F`), Spin's runtime-config.toml:
  *
- *   [key_value_store.NAME]
- *   type = "redis"            # url = "redis://host:port[/db]"
- *   type = "spin" | "sqlite"  # path = "file.db" (relative to the file)
+ *   [key_value_store.LABEL]
+ *   type = "redis"            # url = "redis://host:port[/db]" (required)
+ *   type = "spin" | "sqlite"  # path = "file.db" (relative to the file;
+ *                             # default: <its dir>/.weft/<LABEL>.db)
  *
- * Strict like the manifest: an unknown table, key or type is an error
- * naming file:line. */
+ * LABEL is letters, digits, '_' and '-'. Strict like the manifest: an
+ * unknown table, key or type, or a bad Redis url, is an error naming
+ * file:line; Spin tables Weft lacks ([sqlite_database], ...) are "not
+ * supported". See docs/internals/kv.md. */
 #ifndef WEFT_APP_RUNTIME_CONFIG_H
 #define WEFT_APP_RUNTIME_CONFIG_H
 
@@ -35,9 +38,13 @@ typedef struct weft__runtime_config {
   void *priv_;        /* the TOML tree and arena */
 } weft__runtime_config_t;
 
-/* Load `path`. One error naming file:line on failure. */
+/* Load `path` (borrowed; messages name the file by it). On success sets
+ * *out (free with weft__runtime_config_free; every string lives as long)
+ * and returns 0; else one error naming file:line: WEFT_EPARSE (bad TOML),
+ * WEFT_EINVAL, WEFT_EUNSUPPORTED, WEFT_ENOENT / WEFT_EIO, WEFT_ENOMEM. */
 int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
                               weft_error_t *err);
+/* NULL is ignored. */
 void weft__runtime_config_free(weft__runtime_config_t *rc);
 
 #endif

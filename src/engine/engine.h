@@ -22,8 +22,10 @@ int weft__linker_define_raw(weft_linker_t *linker, const char *module,
 
 /* Per-instance host state. A linker carries up to WEFT__STATE_MAX state
  * providers; each instance made from it gets one state per provider,
- * created before the start function runs and destroyed with the instance. */
-enum { WEFT__STATE_WASI = 0, WEFT__STATE_CABI = 1, WEFT__STATE_APP = 2,
+ * created before the start function runs and destroyed with the instance.
+ * Reset goes in slot order: the key-value handles (KV) close after the
+ * canonical ABI's resources (CABI), whose destructors use them. */
+enum { WEFT__STATE_WASI = 0, WEFT__STATE_CABI = 1, WEFT__STATE_KV = 2,
        WEFT__STATE_MAX = 4 };
 
 typedef struct weft__state_ops {

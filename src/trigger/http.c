@@ -170,7 +170,7 @@ static int request_val(struct MHD_Connection *c, req_t *r, int method,
   weft__buf_printf(&url, "http://%s%s", host ? host : "localhost", r->uri);
   add_str(&h, "spin-full-url", url.data ? url.data : "");
   weft__buf_release(&url);
-  add_pair(&h, "spin-path-info", 15, m->path_info, m->path_info_len);
+  add_pair(&h, "spin-path-info", 14, m->path_info, m->path_info_len);
   add_str(&h, "spin-matched-route", m->matched_route);
   add_str(&h, "spin-component-route", m->component_route);
   add_str(&h, "spin-raw-component-route", m->raw_component_route);
@@ -236,6 +236,25 @@ static enum MHD_Result respond(struct MHD_Connection *c, const weft_val_t *v,
   return rc;
 }
 
+/* A native handler in place of the guest call (http.h). */
+static enum MHD_Result serve_native(struct MHD_Connection *c, req_t *r,
+                                    int mi, const weft__route_match_t *m,
+                                    const weft__http_target_t *t) {
+  weft_val_t req, res;
+  if (request_val(c, r, mi, m, &req) < 0)
+    return answer(c, 500, "out of memory\n");
+  int rc = t->native(t->native_env, &req, &res);
+  if (rc < 0) {
+    fprintf(stderr, "weft: http: component '%s': native handler failed "
+            "(%s)\n", t->component_id, weft_strerror(rc));
+    return answer(c, 500, "the component failed\n");
+  }
+  enum MHD_Result mr = respond(c, &res, t->component_id);
+  if (t->native_post)
+    t->native_post(t->native_env, &res);
+  return mr;
+}
+
 static enum MHD_Result serve(weft__http_t *h, struct MHD_Connection *c,
                              req_t *r, const char *method) {
   size_t plen = strcspn(r->uri, "?");
@@ -243,7 +262,8 @@ static enum MHD_Result serve(weft__http_t *h, struct MHD_Connection *c,
     return answer(c, 200, "ok\n");
   weft__route_match_t m;
   if (weft__router_match(h->cfg.router, r->uri, plen, &m) < 0 ||
-      m.trigger >= h->cfg.ntargets || !h->cfg.targets[m.trigger].pool)
+      m.trigger >= h->cfg.ntargets ||
+      (!h->cfg.targets[m.trigger].pool && !h->cfg.targets[m.trigger].native))
     return answer(c, 404, "not found\n");
   const weft__http_target_t *t = &h->cfg.targets[m.trigger];
   int mi = -1;
@@ -255,6 +275,8 @@ static enum MHD_Result serve(weft__http_t *h, struct MHD_Connection *c,
   if (r->too_large)
     return answer(c, 413, "request body too large\n");
   weft_error_t err = {0};
+  if (t->native)
+    return serve_native(c, r, mi, &m, t);
   weft_instance_t *inst = weft__pool_take(t->pool, &err);
   if (!inst) {
     fprintf(stderr, "weft: http: component '%s': %s\n", t->component_id,

@@ -19,13 +19,29 @@
 #include "trigger/pool.h"
 #include "weft.h"
 
+/* A handler compiled into the host, called instead of a guest: the same
+ * server, routing, request value and response building, with only the
+ * guest call replaced (bench/http_native.c measures the guest path against
+ * it). `req` is the request record the guest would get (borrowed for the
+ * call); fill `res` with a response record of fermyon:spin/http-types as
+ * weft_call would. Return 0, or a negative WEFT_E* code for a 500. What
+ * `res` points to must stay valid until the post callback. */
+typedef int (*weft__http_native_fn)(void *env, const weft_val_t *req,
+                                    weft_val_t *res);
+/* Called once the response has been built from `res` (like a guest's
+ * post-return): free what the handler allocated. */
+typedef void (*weft__http_native_post_fn)(void *env, weft_val_t *res);
+
 /* What a route leads to: per trigger of the manifest (index as in the
- * router's matches), the component's pool and its handler; NULL pool for
- * triggers that are not served. */
+ * router's matches), the component's pool and its handler, or a native
+ * handler; neither pool nor native for triggers that are not served. */
 typedef struct weft__http_target {
   weft__pool_t *pool;
   const char *component_id;
   const char *handler; /* world export name */
+  weft__http_native_fn native;           /* used instead of pool if set */
+  weft__http_native_post_fn native_post; /* optional */
+  void *native_env;
 } weft__http_target_t;
 
 typedef struct weft__http_config {

@@ -2,7 +2,8 @@
  * fermyon:example): every interval, call the component's
  * `handle-timer-request` in a fresh instance from its pool. A call that
  * traps or fails is logged on stderr with the component and the reason,
- * and the timer goes on. One thread for all timers. */
+ * and the timer goes on. One thread for all timers, which makes the calls
+ * itself: fires missed while a call runs are skipped, not queued. */
 #ifndef WEFT_TRIGGER_TIMER_H
 #define WEFT_TRIGGER_TIMER_H
 

@@ -108,9 +108,9 @@ int weft__vars_expand(const weft__vars_t *v, const char *t, char **out) {
     }
     weft__buf_add(&b, t, (size_t)(open - t));
     const char *s = open + 2, *e = close;
-    while (s < e && *s == ' ')
+    while (s < e && (*s == ' ' || *s == '\t'))
       s++;
-    while (e > s && e[-1] == ' ')
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
       e--;
     for (size_t k = 0; k < v->m->variables_len; k++)
       if (strlen(v->m->variables[k].name) == (size_t)(e - s) &&
