@@ -490,6 +490,168 @@ WEFT_EXTERN int weft_call_wave(weft_instance_t *instance, const char *text,
 WEFT_EXTERN void weft_instance_set_data(weft_instance_t *instance, void *data);
 WEFT_EXTERN void *weft_instance_data(weft_instance_t *instance);
 
+/* ---- trigger apps: the trigger API --------------------------------------
+ *
+ * A trigger turns events into calls of components. Weft's own (http,
+ * timer, redis) run inside `weft up`; any other type T is a program
+ * `weft-trigger-T` that `weft up` starts and supervises, written with this
+ * API: fill a weft_trigger_t and hand it to weft_trigger_main, which
+ * parses the common options and the environment `weft up` sets, loads the
+ * app, links the components of [[trigger.T]] to the trigger's world with
+ * the host APIs it grants, and calls `init` and `run`. For each event,
+ * `run` takes an instance with weft_app_instantiate, calls it with
+ * weft_call, and gives it back with weft_app_release. See
+ * docs/triggers.md. */
+
+/* The version of the trigger API below; a trigger says which it was
+ * written against (weft_trigger_t.api_version). */
+#define WEFT_TRIGGER_API_VERSION 1
+
+/* A running app, as a trigger (or an embedder) sees it. */
+typedef struct weft_app weft_app_t;
+/* Tells a running trigger to stop. */
+typedef struct weft_stop weft_stop_t;
+
+/* Host APIs a trigger grants its components (Spin's "factors"); each is
+ * still limited by the component's own grants in the manifest. */
+enum {
+  WEFT_HOST_VARIABLES = 1u << 0,     /* variables@2.0.0, Spin 1 config */
+  WEFT_HOST_KEY_VALUE = 1u << 1,     /* key_value_stores */
+  WEFT_HOST_OUTBOUND_HTTP = 1u << 2, /* allowed_outbound_hosts */
+  WEFT_HOST_FILES = 1u << 3,         /* files, as the guest's "/" */
+  WEFT_HOST_ALL = 0xfu
+};
+
+/* An option of the trigger's own, besides the common ones. */
+typedef struct weft_trigger_option {
+  const char *name;  /* long name without "--": "tick-jitter" */
+  int has_arg;       /* 1: takes a value */
+  const char *help;  /* one line for --help */
+} weft_trigger_option_t;
+
+typedef struct weft_trigger {
+  int api_version;          /* WEFT_TRIGGER_API_VERSION */
+  const char *type;         /* T of [[trigger.T]]: "ticker" */
+  const char *summary;      /* one line for --help */
+  /* The world its components implement: `world` of the WIT package at
+   * `wit_path` (a directory or a .wit file), or of `wit_text` when set. */
+  const char *wit_path;
+  const char *wit_text;
+  const char *world;
+  unsigned host_apis;       /* WEFT_HOST_* */
+  const weft_trigger_option_t *options;
+  size_t noptions;
+  void *data;               /* passed to every callback */
+  /* Each of its options as given (value NULL when it takes none). */
+  int (*option)(void *data, const char *name, const char *value,
+                weft_error_t *err);
+  /* Once the app is loaded: check settings, prepare. May be NULL. */
+  int (*init)(void *data, weft_app_t *app, weft_error_t *err);
+  /* Serve events until `stop` is requested; return 0, or an error. */
+  int (*run)(void *data, weft_app_t *app, weft_stop_t *stop,
+             weft_error_t *err);
+} weft_trigger_t;
+
+/* The whole life of a trigger executor: returns the process exit status
+ * (0 after a stop on SIGINT or SIGTERM, 1 when the app cannot start or
+ * `run` fails, 2 for a usage error). The app comes from `-f FILE|DIR` or
+ * else WEFT_MANIFEST_URL (or SPIN_MANIFEST_URL), a file:// URL. Common
+ * options are those of `weft up`; the ones that do not concern this
+ * trigger (--listen, --speedup, ...) are accepted and ignored, since
+ * `weft up` passes its own options to every executor. */
+WEFT_EXTERN int weft_trigger_main(int argc, char **argv,
+                                  const weft_trigger_t *trigger);
+
+/* How many [[trigger.T]] entries of the trigger's type the app runs
+ * (after -c), and for entry i its id and its component's id. */
+WEFT_EXTERN size_t weft_app_trigger_count(const weft_app_t *app);
+WEFT_EXTERN const char *weft_app_trigger_id(const weft_app_t *app,
+                                            size_t i);
+WEFT_EXTERN const char *weft_app_trigger_component(const weft_app_t *app,
+                                                   size_t i);
+/* A setting of entry i ([[trigger.T]] key), or with i ==
+ * WEFT_APP_SETTINGS of [application.trigger.T]. Returns 0,
+ * WEFT_ENOTFOUND when absent, WEFT_EINVAL when of another type (with a
+ * message naming the manifest's file:line in `err`). Strings live as long
+ * as the app. */
+#define WEFT_APP_SETTINGS ((size_t)-1)
+WEFT_EXTERN int weft_app_setting_string(const weft_app_t *app, size_t i,
+                                        const char *key, const char **out,
+                                        weft_error_t *err);
+WEFT_EXTERN int weft_app_setting_int(const weft_app_t *app, size_t i,
+                                     const char *key, int64_t *out,
+                                     weft_error_t *err);
+/* The app's name and the directory of its manifest. */
+WEFT_EXTERN const char *weft_app_name(const weft_app_t *app);
+WEFT_EXTERN const char *weft_app_dir(const weft_app_t *app);
+
+/* A fresh instance of component `id` from its pool (waits while all are
+ * busy; WEFT_ELIMIT past the pool's bounds), and giving it back after the
+ * event: it is reset for the next one. Thread-safe. */
+WEFT_EXTERN weft_instance_t *weft_app_instantiate(weft_app_t *app,
+                                                  const char *id,
+                                                  weft_error_t *err);
+WEFT_EXTERN void weft_app_release(weft_app_t *app, const char *id,
+                                  weft_instance_t *instance);
+
+/* Whether a stop was requested; wait for one at most `timeout_ns`
+ * (returns 1 when stopping, 0 on timeout); a descriptor that becomes
+ * readable on stop, for poll(). */
+WEFT_EXTERN int weft_stop_requested(const weft_stop_t *stop);
+WEFT_EXTERN int weft_stop_wait(weft_stop_t *stop, uint64_t timeout_ns);
+WEFT_EXTERN int weft_stop_fd(const weft_stop_t *stop);
+
+/* ---- trigger apps: embedding -------------------------------------------
+ *
+ * An app built in code rather than read from a manifest: the same model,
+ * the same checks, the built-in triggers running in this process. */
+typedef struct weft_app_builder weft_app_builder_t;
+
+/* A new app named `name`; component sources are relative to `dir`. */
+WEFT_EXTERN weft_app_builder_t *weft_app_builder_new(const char *name,
+                                                     const char *dir);
+WEFT_EXTERN void weft_app_builder_free(weft_app_builder_t *b);
+/* Add component `id` from `source` (a .wasm path); `settings` holds more
+ * of its keys in TOML ("key_value_stores = [\"default\"]"), or is NULL. */
+WEFT_EXTERN int weft_app_builder_component(weft_app_builder_t *b,
+                                           const char *id,
+                                           const char *source,
+                                           const char *settings,
+                                           weft_error_t *err);
+/* Add a trigger of `type` ("http", "timer", "redis") for component `id`,
+ * its settings in TOML ("route = \"/hello\"", "interval_secs = 1"). */
+WEFT_EXTERN int weft_app_builder_trigger(weft_app_builder_t *b,
+                                         const char *type, const char *id,
+                                         const char *settings,
+                                         weft_error_t *err);
+/* Add an application variable with its default (NULL: required). */
+WEFT_EXTERN int weft_app_builder_variable(weft_app_builder_t *b,
+                                          const char *name,
+                                          const char *default_value,
+                                          weft_error_t *err);
+
+typedef struct weft_app_options {
+  const char *listen;        /* "127.0.0.1:3000"; NULL: that; port 0: any */
+  const char *const *variables; /* "k=v" */
+  size_t nvariables;
+  const char *log_dir;       /* NULL: <dir>/.weft/logs */
+  const char *runtime_config; /* runtime config file, or NULL */
+  uint64_t request_timeout_ns; /* 0: none */
+  size_t max_instances;      /* per component; 0: 64 */
+} weft_app_options_t;
+
+/* Start the app built by `b` (it may be freed afterwards) with its
+ * built-in triggers running on their own threads; `engine`, `opts` and
+ * the strings it points to are borrowed for the app's life. */
+WEFT_EXTERN weft_app_t *weft_app_start(weft_engine_t *engine,
+                                       const weft_app_builder_t *b,
+                                       const weft_app_options_t *opts,
+                                       weft_error_t *err);
+/* The port its HTTP trigger listens on (0: none). */
+WEFT_EXTERN uint16_t weft_app_http_port(const weft_app_t *app);
+/* Stop the triggers, let calls in progress finish, free. */
+WEFT_EXTERN void weft_app_stop(weft_app_t *app);
+
 #ifdef __cplusplus
 }
 #endif

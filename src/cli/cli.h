@@ -32,6 +32,7 @@ int cmd_spectest(int argc, char **argv);
 int cmd_wit(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_trigger(int argc, char **argv);
 int cmd_bindgen(int argc, char **argv);
 
 /* Print "weft: <msg>" to stderr. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/util.h"
 
 static const weft_cmd_t commands[] = {
     {"run", cmd_run, "run a WebAssembly module (WASI command or reactor)", 0},
@@ -16,6 +17,7 @@ static const weft_cmd_t commands[] = {
     {"cache", cmd_cache, "show or clean the compile cache", 0},
     {"wit", cmd_wit, "check a WIT package or print one of its worlds", 0},
     {"up", cmd_up, "run a trigger app from its manifest (spin.toml)", 0},
+    {"trigger", cmd_trigger, "run one built-in trigger type of an app", 0},
     {"build", cmd_build, "run the build commands of a manifest's components",
      0},
     {"bindgen", cmd_bindgen, "write C bindings for a WIT world", 0},
@@ -60,43 +62,11 @@ int cli_fail(const weft_error_t *err) {
 }
 
 int cli_parse_duration(const char *s, uint64_t *ns) {
-  char *end;
-  double v = strtod(s, &end);
-  if (end == s || v < 0)
-    return -1;
-  double mul = 1e9;
-  if (!strcmp(end, "ms"))
-    mul = 1e6;
-  else if (!strcmp(end, "us"))
-    mul = 1e3;
-  else if (!strcmp(end, "ns"))
-    mul = 1;
-  else if (!strcmp(end, "m"))
-    mul = 60e9;
-  else if (!strcmp(end, "h"))
-    mul = 3600e9;
-  else if (*end && strcmp(end, "s"))
-    return -1;
-  *ns = (uint64_t)(v * mul);
-  return 0;
+  return weft__parse_duration(s, ns);
 }
 
 int cli_parse_size(const char *s, uint64_t *bytes) {
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (end == s || *s == '-')
-    return -1;
-  uint64_t mul = 1;
-  if (!strcmp(end, "KiB") || !strcmp(end, "K") || !strcmp(end, "k"))
-    mul = 1ull << 10;
-  else if (!strcmp(end, "MiB") || !strcmp(end, "M"))
-    mul = 1ull << 20;
-  else if (!strcmp(end, "GiB") || !strcmp(end, "G"))
-    mul = 1ull << 30;
-  else if (*end && strcmp(end, "B"))
-    return -1;
-  *bytes = (uint64_t)v * mul;
-  return 0;
+  return weft__parse_size(s, bytes);
 }
 
 weft_engine_t *cli_engine(void) {

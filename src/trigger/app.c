@@ -56,6 +56,9 @@ struct weft__app {
   char **redis_addresses; /* expanded templates, per redis target */
   size_t nredis;
   weft__redis_t *redis;
+  size_t nexternal;   /* triggers of types run by external executors */
+  const weft__manifest_trigger_t **own; /* of cfg->only_type */
+  size_t nown;
 };
 
 static char *join(const char *a, const char *b) {
@@ -76,13 +79,23 @@ static bool listed(const char *const *ids, size_t n, const char *id) {
  * it, which is no error. */
 static int granted(int rc) { return rc == WEFT_ENOTFOUND ? 0 : rc; }
 
+static bool grants(const weft__app_t *app, unsigned api) {
+  return !app->cfg->host_apis || (app->cfg->host_apis & api);
+}
+
+/* The host APIs the trigger grants; the world's other imports trap. */
 static int define_host_apis(weft__app_t *app, comp_t *c, weft_error_t *err) {
-  int rc;
-  if ((rc = granted(weft__vars_define(c->linker, app->vars, c->mc, err))) <
-          0 ||
-      (rc = granted(weft__vars_define_config(c->linker, app->vars, c->mc,
-                                             err))) < 0 ||
-      (rc = granted(weft__kv_define(c->linker, app->kv, c->mc, err))) < 0 ||
+  int rc = 0;
+  if (grants(app, WEFT_HOST_VARIABLES) &&
+      ((rc = granted(weft__vars_define(c->linker, app->vars, c->mc, err))) <
+           0 ||
+       (rc = granted(weft__vars_define_config(c->linker, app->vars, c->mc,
+                                              err))) < 0))
+    return rc;
+  if (grants(app, WEFT_HOST_KEY_VALUE) &&
+      (rc = granted(weft__kv_define(c->linker, app->kv, c->mc, err))) < 0)
+    return rc;
+  if (grants(app, WEFT_HOST_OUTBOUND_HTTP) &&
       (rc = granted(weft__outbound_define(c->linker, app->vars, c->mc,
                                           err))) < 0)
     return rc;
@@ -125,7 +138,8 @@ static int load_comp(weft__app_t *app, comp_t *c, weft_wit_t *wit,
     if (!(c->env[i] = b.data))
       return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   }
-  if ((rc = weft__files_stage(app->m, mc, &c->files, err)) < 0)
+  if (grants(app, WEFT_HOST_FILES) &&
+      (rc = weft__files_stage(app->m, mc, &c->files, err)) < 0)
     return rc;
   const char *argv[1] = {mc->id};
   const char *dir_host[1] = {c->files}, *dir_guest[1] = {"/"};
@@ -196,7 +210,8 @@ static int load_triggers(weft__app_t *app, weft_error_t *err) {
   for (size_t i = 0; i < m->triggers_len; i++) {
     const weft__manifest_trigger_t *t = &m->triggers[i];
     comp_t *c = &app->comps[t->component];
-    if (cfg->nonly && !listed(cfg->only, cfg->nonly, t->component_id))
+    if ((cfg->nonly && !listed(cfg->only, cfg->nonly, t->component_id)) ||
+        (cfg->only_type && strcmp(cfg->only_type, t->type)))
       continue;
     switch (t->kind) {
     case WEFT__TRIGGER_HTTP:
@@ -232,11 +247,20 @@ static int load_triggers(weft__app_t *app, weft_error_t *err) {
       break;
     }
     case WEFT__TRIGGER_OTHER:
-      return WEFT_ERR(err, WEFT_EUNSUPPORTED,
-                      "%s:%d: trigger type '%s' is not built in, and "
-                      "external trigger executors (weft-trigger-%s) are not "
-                      "supported yet",
-                      t->loc.file, t->loc.line, t->type, t->type);
+      if (!cfg->only_type) {
+        /* Run by its executor, under the supervisor (supervisor.h). */
+        app->nexternal++;
+        break;
+      }
+      /* This process is that executor (weft_trigger_main). */
+      if (!cfg->type_wit || !cfg->type_world)
+        return WEFT_ERR(err, WEFT_EUNSUPPORTED,
+                        "trigger type '%s' is not built into weft",
+                        cfg->only_type);
+      if ((rc = load_comp(app, c, cfg->type_wit, cfg->type_world, err)) < 0)
+        return rc;
+      app->own[app->nown++] = t;
+      break;
     }
   }
   return 0;
@@ -275,7 +299,11 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
   if (!app)
     return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   app->cfg = cfg;
-  int rc = weft__manifest_load(cfg->path, &app->m, err);
+  int rc = cfg->manifest_text
+               ? weft__manifest_parse(cfg->manifest_text,
+                                      strlen(cfg->manifest_text), cfg->path,
+                                      cfg->dir, &app->m, err)
+               : weft__manifest_load(cfg->path, &app->m, err);
   if (rc < 0)
     goto fail;
   weft__manifest_t *m = app->m;
@@ -313,8 +341,9 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
   app->timer_targets = calloc(nt, sizeof *app->timer_targets);
   app->redis_targets = calloc(nt, sizeof *app->redis_targets);
   app->redis_addresses = calloc(nt, sizeof *app->redis_addresses);
+  app->own = calloc(nt, sizeof *app->own);
   if (!app->comps || !app->http_targets || !app->timer_targets ||
-      !app->redis_targets || !app->redis_addresses) {
+      !app->redis_targets || !app->redis_addresses || !app->own) {
     rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     goto fail;
   }
@@ -325,12 +354,18 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
   size_t nhttp = 0;
   for (size_t i = 0; i < m->triggers_len; i++)
     nhttp += app->http_targets[i].pool != NULL;
-  if (!nhttp && !app->ntimers && !app->nredis) {
-    rc = WEFT_ERR(err, WEFT_EINVAL,
-                  cfg->nonly ? "%s: no trigger runs the components chosen "
-                               "with -c"
-                             : "%s: the app has no triggers",
-                  m->file);
+  if (!nhttp && !app->ntimers && !app->nredis && !app->nexternal &&
+      !app->nown) {
+    rc = cfg->only_type
+             ? WEFT_ERR(err, WEFT_EINVAL, "%s: the app has no [[trigger.%s]]%s",
+                        m->file, cfg->only_type,
+                        cfg->nonly ? " for the components chosen with -c"
+                                   : "")
+             : WEFT_ERR(err, WEFT_EINVAL,
+                        cfg->nonly ? "%s: no trigger runs the components "
+                                     "chosen with -c"
+                                   : "%s: the app has no triggers",
+                        m->file);
     goto fail;
   }
   if (nhttp && (rc = start_http(app, err)) < 0)
@@ -357,6 +392,23 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
 fail:
   weft__app_stop(app);
   return rc;
+}
+
+weft__pool_t *weft__app_pool(const weft__app_t *app, const char *id) {
+  for (size_t i = 0; i < app->m->components_len; i++)
+    if (!strcmp(app->comps[i].mc->id, id))
+      return app->comps[i].pool;
+  return NULL;
+}
+
+const weft__manifest_trigger_t *const *weft__app_own_triggers(
+    const weft__app_t *app, size_t *n) {
+  *n = app->nown;
+  return app->own;
+}
+
+const weft__manifest_t *weft__app_manifest(const weft__app_t *app) {
+  return app->m;
 }
 
 uint16_t weft__app_port(const weft__app_t *app) {
@@ -387,6 +439,7 @@ void weft__app_stop(weft__app_t *app) {
     free(app->redis_addresses[i]);
   free(app->redis_addresses);
   free(app->redis_targets);
+  free(app->own);
   free(app->timer_targets);
   free(app->http_targets);
   free(app->comps);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/manifest.h"
+#include "trigger/pool.h"
 #include "weft.h"
 
 typedef struct weft__app_config {
@@ -30,6 +32,17 @@ typedef struct weft__app_config {
   const char *const *kv_presets; /* "k=v" set in the default store */
   size_t nkv_presets;
   uint32_t speedup;          /* timer intervals divided by it; 0: 1 */
+  /* Run only the triggers of this type (`weft trigger T`, an executor
+   * built with weft_trigger_main); NULL: every built-in type. A type that
+   * is not built in needs its world: `type_world` of `type_wit`. */
+  const char *only_type;
+  weft_wit_t *type_wit;      /* borrowed */
+  const char *type_world;
+  unsigned host_apis;        /* WEFT_HOST_* granted; 0: all of them */
+  /* An app built in code: its manifest text, parsed instead of reading
+   * `path` (which then only names it in messages), relative to `dir`. */
+  const char *manifest_text;
+  const char *dir;
   const char *wit_dir;       /* NULL: $WEFT_WIT_DIR, else the built-in */
   weft_engine_t *engine;     /* borrowed */
 } weft__app_config_t;
@@ -40,6 +53,13 @@ typedef struct weft__app weft__app_t;
  * stdout. */
 int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
                     weft_error_t *err);
+/* The pool of component `id`, or NULL when it is not loaded. */
+weft__pool_t *weft__app_pool(const weft__app_t *app, const char *id);
+/* The triggers of `only_type` that run (after -c); *n gets their count. */
+const weft__manifest_trigger_t *const *weft__app_own_triggers(
+    const weft__app_t *app, size_t *n);
+/* Its manifest (triggers of other types are left to the supervisor). */
+const weft__manifest_t *weft__app_manifest(const weft__app_t *app);
 /* The HTTP port it listens on (0 when it has no HTTP trigger). */
 uint16_t weft__app_port(const weft__app_t *app);
 /* Stop the triggers, wait for calls in progress, free everything. */

@@ -73,30 +73,6 @@ static int copy_file(const char *from, const char *to, weft_error_t *err) {
   return rc;
 }
 
-static int remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : -1;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-        continue;
-      weft__buf_t p;
-      weft__buf_init(&p);
-      weft__buf_printf(&p, "%s/%s", path, e->d_name);
-      if (p.data)
-        remove_tree(p.data);
-      weft__buf_release(&p);
-    }
-    if (d)
-      closedir(d);
-    return rmdir(path);
-  }
-  return unlink(path);
-}
-
 typedef struct stage {
   const weft__manifest_component_t *c;
   const char *root;    /* the manifest's directory */
@@ -167,7 +143,7 @@ int weft__files_stage(const weft__manifest_t *m,
   if (!dir.data)
     return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   int rc = 0;
-  if (remove_tree(dir.data) < 0 || (rc = weft__mkdirs(dir.data, err)) < 0) {
+  if (weft__rm_rf(dir.data) < 0 || (rc = weft__mkdirs(dir.data, err)) < 0) {
     rc = rc < 0 ? rc
                 : WEFT_ERR(err, WEFT_EIO, "cannot clear '%s': %s", dir.data,
                            strerror(errno));

@@ -150,18 +150,23 @@ void weft__sha256_hex(const void *data, size_t len, char out[65]) {
   sodium_bin2hex(out, 65, h, sizeof h);
 }
 
-void weft__rm_rf(const char *dir) {
-  DIR *d = opendir(dir);
+int weft__rm_rf(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : -1;
+  if (!S_ISDIR(st.st_mode))
+    return unlink(path);
+  DIR *d = opendir(path);
   if (d) {
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
       if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
         continue;
       char p[4096];
-      if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
-        unlink(p);
+      if (snprintf(p, sizeof p, "%s/%s", path, de->d_name) < (int)sizeof p)
+        weft__rm_rf(p);
     }
     closedir(d);
   }
-  rmdir(dir);
+  return rmdir(path);
 }

@@ -50,8 +50,16 @@ int weft__write_file_atomic(const char *path, const void *data, size_t len,
                             weft_error_t *err);
 /* mkdir -p. */
 int weft__mkdirs(const char *path, weft_error_t *err);
-/* Remove a directory and the files in it (one level). */
-void weft__rm_rf(const char *dir);
+/* Remove `path` and, if it is a directory, everything below it (links
+ * are removed, not followed). 0 when it is gone or was never there, -1
+ * with errno otherwise. */
+int weft__rm_rf(const char *path);
+/* "5s", "250ms", "1m", "1h", "100us", "10ns" or plain seconds; -1 when
+ * malformed. */
+int weft__parse_duration(const char *s, uint64_t *ns);
+/* "256MiB", "1GiB", "64KiB" (or M, G, K), "4096" bytes; -1 when
+ * malformed. */
+int weft__parse_size(const char *s, uint64_t *bytes);
 /* Monotonic clock in nanoseconds. */
 uint64_t weft__now_ns(void);
 /* Hex-encoded SHA-256 of data into out[65]. */

@@ -1,0 +1,46 @@
+/* parse.c - the duration and size arguments every command and trigger
+ * takes (util.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+int weft__parse_duration(const char *s, uint64_t *ns) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0)
+    return -1;
+  double mul = 1e9;
+  if (!strcmp(end, "ms"))
+    mul = 1e6;
+  else if (!strcmp(end, "us"))
+    mul = 1e3;
+  else if (!strcmp(end, "ns"))
+    mul = 1;
+  else if (!strcmp(end, "m"))
+    mul = 60e9;
+  else if (!strcmp(end, "h"))
+    mul = 3600e9;
+  else if (*end && strcmp(end, "s"))
+    return -1;
+  *ns = (uint64_t)(v * mul);
+  return 0;
+}
+
+int weft__parse_size(const char *s, uint64_t *bytes) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || *s == '-')
+    return -1;
+  uint64_t mul = 1;
+  if (!strcmp(end, "KiB") || !strcmp(end, "K") || !strcmp(end, "k"))
+    mul = 1ull << 10;
+  else if (!strcmp(end, "MiB") || !strcmp(end, "M"))
+    mul = 1ull << 20;
+  else if (!strcmp(end, "GiB") || !strcmp(end, "G"))
+    mul = 1ull << 30;
+  else if (*end && strcmp(end, "B"))
+    return -1;
+  *bytes = (uint64_t)v * mul;
+  return 0;
+}
