@@ -145,7 +145,7 @@ $(BUILD)/guests/%.wasm: tests/guests/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --enable-all $< -o $@
 
-guests: $(GUEST_WASM) $(EXAMPLE_WASM)
+guests: $(GUEST_WASM) $(EXAMPLE_WASM) trigger-examples
 
 LISTEN ?= 127.0.0.1:3000
 up: deps all guests
@@ -166,16 +166,75 @@ conformance: all
 bench: deps all guests
 	@BUILD=$(BUILD) sh bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	  $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
-	install -m 644 $(BUILD)/libweft.a $(DESTDIR)$(PREFIX)/lib/libweft.a
-	install -m 755 $(BUILD)/libweft.so $(DESTDIR)$(PREFIX)/lib/libweft.so
-	install -m 644 include/weft.h $(DESTDIR)$(PREFIX)/include/weft.h
+# `make install PREFIX=... [DESTDIR=...]`: the weft command; libweft as a
+# static library and as a shared one with soname libweft.so.MAJOR; weft.h;
+# weft.pc for pkg-config (from weft.pc.in: Libs.private is LIBS, so the two
+# cannot drift apart); and in share/weft, the WIT files (wit/, copied with
+# cp -a so the deps symlinks still resolve) and the C guest SDK (sdk/c). An
+# installed weft, or a program linked with the installed libweft.so, finds
+# share/weft/wit from where it runs (wit_dir in src/trigger/app.c).
+VERSION := $(shell sed -n 's/^\#define WEFT_VERSION_STRING "\(.*\)"$$/\1/p' \
+             include/weft.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+DEST := $(DESTDIR)$(PREFIX)
+
+$(BUILD)/libweft.so.$(VERSION): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libweft.so.$(SOVERSION) -o $@ $^ $(LDFLAGS) \
+	  $(LIBS)
+
+install: all $(BUILD)/libweft.so.$(VERSION)
+	install -d $(DEST)/bin $(DEST)/lib/pkgconfig $(DEST)/include \
+	  $(DEST)/share/weft/sdk/c
+	install -m 755 $(BUILD)/weft $(DEST)/bin/weft
+	install -m 644 $(BUILD)/libweft.a $(DEST)/lib/libweft.a
+	install -m 755 $(BUILD)/libweft.so.$(VERSION) $(DEST)/lib/
+	ln -sf libweft.so.$(VERSION) $(DEST)/lib/libweft.so.$(SOVERSION)
+	ln -sf libweft.so.$(SOVERSION) $(DEST)/lib/libweft.so
+	install -m 644 include/weft.h $(DEST)/include/weft.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@LIBS@|$(LIBS)|' \
+	  -e 's|@SANITIZE@|$(if $(SANITIZE), -fsanitize=$(SANITIZE))|' \
+	  weft.pc.in >$(DEST)/lib/pkgconfig/weft.pc
+	chmod 644 $(DEST)/lib/pkgconfig/weft.pc
+	rm -rf $(DEST)/share/weft/wit $(DEST)/share/weft/sdk/c/include \
+	  $(DEST)/share/weft/sdk/c/src
+	cp -a wit $(DEST)/share/weft/wit
+	cp -a sdk/c/include sdk/c/src sdk/c/README.md $(DEST)/share/weft/sdk/c/
+
+# The examples of the trigger API (examples/trigger-*/, examples/embed-app/)
+# built against this tree's libweft, with their guests: `make
+# trigger-examples`. tests/e2e/t5100-trigger-api.sh builds them against an
+# installed libweft instead, with pkg-config, as their READMEs say.
+TRIGGER_EXAMPLES := $(BUILD)/examples/weft-trigger-ticker \
+  $(BUILD)/examples/weft-trigger-socket $(BUILD)/examples/embed-app \
+  examples/trigger-ticker/ticker-guest.wasm \
+  examples/trigger-socket/socket-guest.wasm
+.PHONY: trigger-examples
+trigger-examples: $(TRIGGER_EXAMPLES)
+
+# $1: the trigger type; $2: the C file of its world's bindings.
+define trigger_example_rule
+$$(BUILD)/examples/weft-trigger-$1: examples/trigger-$1/weft-trigger-$1.c \
+                                    $$(BUILD)/libweft.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) -o $$@ $$< $$(BUILD)/libweft.a $$(LDFLAGS) $$(LIBS)
+examples/trigger-$1/$1-guest.wasm: examples/trigger-$1/$1-guest.c \
+                                   examples/trigger-$1/$1.wit $$(BUILD)/weft
+	$$(BUILD)/weft bindgen c examples/trigger-$1/$1.wit \
+	  -o $$(BUILD)/examples/bindings/$1
+	$$(WASM_CC) $$(WASM_FLAGS) -mexec-model=reactor \
+	  -I$$(BUILD)/examples/bindings/$1 -o $$@ $$< \
+	  $$(BUILD)/examples/bindings/$1/$2.c
+endef
+$(eval $(call trigger_example_rule,ticker,ticker))
+$(eval $(call trigger_example_rule,socket,socket_line))
+
+$(BUILD)/examples/embed-app: examples/embed-app/embed-app.c $(BUILD)/libweft.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
 
 clean:
-	rm -rf build build-asan $(EXAMPLE_WASM)
+	rm -rf build build-asan $(EXAMPLE_WASM) examples/trigger-*/*-guest.wasm
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

@@ -538,7 +538,7 @@ typedef struct weft_trigger {
   const char *wit_path;
   const char *wit_text;
   const char *world;
-  unsigned host_apis;       /* WEFT_HOST_* */
+  unsigned host_apis;       /* WEFT_HOST_*; 0 grants them all */
   const weft_trigger_option_t *options;
   size_t noptions;
   void *data;               /* passed to every callback */
@@ -587,7 +587,8 @@ WEFT_EXTERN const char *weft_app_dir(const weft_app_t *app);
 
 /* A fresh instance of component `id` from its pool (waits while all are
  * busy; WEFT_ELIMIT past the pool's bounds), and giving it back after the
- * event: it is reset for the next one. Thread-safe. */
+ * event: it is reset for the next one (a NULL instance is ignored).
+ * Thread-safe. */
 WEFT_EXTERN weft_instance_t *weft_app_instantiate(weft_app_t *app,
                                                   const char *id,
                                                   weft_error_t *err);
@@ -641,7 +642,7 @@ typedef struct weft_app_options {
 } weft_app_options_t;
 
 /* Start the app built by `b` (it may be freed afterwards) with its
- * built-in triggers running on their own threads; `engine`, `opts` and
+ * built-in triggers running on their own threads, printing nothing; `engine`, `opts` and
  * the strings it points to are borrowed for the app's life. */
 WEFT_EXTERN weft_app_t *weft_app_start(weft_engine_t *engine,
                                        const weft_app_builder_t *b,

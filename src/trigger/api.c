@@ -122,8 +122,8 @@ static int on_extra(void *ctxp, size_t i, const char *value) {
   return 0;
 }
 
-static void print_usage(const weft_trigger_t *t) {
-  printf("usage: weft-trigger-%s [options]\n\n", t->type);
+static void print_usage(const weft_trigger_t *t, const char *who) {
+  printf("usage: %s [options]\n\n", who);
   if (t->summary)
     printf("%s\n\n", t->summary);
   printf("Runs the [[trigger.%s]] entries of a Weft or Spin app. `weft up`\n"
@@ -227,11 +227,13 @@ int weft__trigger_run(int argc, char **argv, const weft_trigger_t *t,
   int rc = weft__up_options_parse(argc, argv, who, &extra, &o);
   free(extra_opts);
   if (rc < 0 || o.help) {
-    if (o.help && rc == 0)
-      print_usage(t);
+    /* A bad common option or one the trigger refused: a usage error. */
+    bool help = o.help && rc == 0;
+    if (help)
+      print_usage(t, who);
     weft__up_options_free(&o);
     free(a);
-    return o.help && rc == 0 ? 0 : rc == -1 ? 2 : 1;
+    return help ? 0 : 2;
   }
   a->cfg = o.app;
   if (!a->cfg.path) {

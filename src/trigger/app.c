@@ -1,5 +1,6 @@
 /* app.c - a running trigger app (app.h): load the components the
  * triggers use, grant them their host APIs, start the triggers. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,11 +174,48 @@ static int load_comp(weft__app_t *app, comp_t *c, weft_wit_t *wit,
   return 0;
 }
 
+/* Where the WIT files Weft ships are: cfg->wit_dir; else $WEFT_WIT_DIR;
+ * else share/weft/wit of the installation this code runs from, found
+ * from the running program (PREFIX/bin/weft) or, for a program linked
+ * with libweft.so (a trigger executor, an embedder), from the library
+ * (PREFIX/lib/libweft.so); else the source tree's wit/, compiled in. The
+ * string lives until the calling thread's next call. */
 static const char *wit_dir(const weft__app_config_t *cfg) {
+  static _Thread_local char found[4096];
+  static const char anchor = 0; /* an address inside libweft, for dladdr */
   if (cfg->wit_dir)
     return cfg->wit_dir;
   const char *e = getenv("WEFT_WIT_DIR");
-  return e && *e ? e : WEFT_BUILTIN_WIT_DIR;
+  if (e && *e)
+    return e;
+  char exe[4096];
+  const char *homes[2] = {NULL, NULL};
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = 0;
+    homes[0] = exe;
+  }
+  Dl_info info;
+  if (dladdr(&anchor, &info) && info.dli_fname && info.dli_fname[0] == '/')
+    homes[1] = info.dli_fname;
+  for (size_t i = 0; i < 2; i++) {
+    const char *slash = homes[i] ? strrchr(homes[i], '/') : NULL;
+    if (!slash)
+      continue;
+    int len = snprintf(found, sizeof found, "%.*s/../share/weft/wit",
+                       (int)(slash - homes[i]), homes[i]);
+    char *real = len > 0 && (size_t)len < sizeof found
+                     ? realpath(found, NULL)
+                     : NULL;
+    size_t real_len = real ? strlen(real) : 0;
+    if (real && real_len < sizeof found) {
+      memcpy(found, real, real_len + 1);
+      free(real);
+      return found;
+    }
+    free(real);
+  }
+  return WEFT_BUILTIN_WIT_DIR;
 }
 
 static weft_wit_t *load_wit(const weft__app_config_t *cfg, const char *pkg,
@@ -280,6 +318,8 @@ static int start_http(weft__app_t *app, weft_error_t *err) {
                             .max_body = cfg->max_body};
   if ((rc = weft__http_start(&hc, &app->http, err)) < 0)
     return rc;
+  if (cfg->quiet)
+    return 0;
   printf("Serving http://%s:%u\nAvailable Routes:\n", hc.host,
          weft__http_port(app->http));
   for (size_t i = 0; i < m->triggers_len; i++) {
@@ -374,18 +414,19 @@ int weft__app_start(const weft__app_config_t *cfg, weft__app_t **out,
       (rc = weft__timer_start(app->timer_targets, app->ntimers, &app->timer,
                               err)) < 0)
     goto fail;
-  for (size_t i = 0; i < app->ntimers; i++)
+  for (size_t i = 0; !cfg->quiet && i < app->ntimers; i++)
     printf("Timer: %s every %.3gs\n", app->timer_targets[i].component_id,
            (double)app->timer_targets[i].interval_ns / 1e9);
   if (app->nredis &&
       (rc = weft__redis_start(app->redis_targets, app->nredis, &app->redis,
                               err)) < 0)
     goto fail;
-  for (size_t i = 0; i < app->nredis; i++)
+  for (size_t i = 0; !cfg->quiet && i < app->nredis; i++)
     printf("Redis: %s on channel '%s' of %s\n",
            app->redis_targets[i].component_id, app->redis_targets[i].channel,
            app->redis_targets[i].address);
-  printf("Logs: %s\n", app->log_dir);
+  if (!cfg->quiet)
+    printf("Logs: %s\n", app->log_dir);
   fflush(stdout);
   *out = app;
   return 0;

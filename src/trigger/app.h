@@ -6,6 +6,7 @@
 #define WEFT_TRIGGER_APP_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,7 @@ typedef struct weft__app_config {
    * `path` (which then only names it in messages), relative to `dir`. */
   const char *manifest_text;
   const char *dir;
+  bool quiet;                /* print nothing (where it serves, logs) */
   const char *wit_dir;       /* NULL: $WEFT_WIT_DIR, else the built-in */
   weft_engine_t *engine;     /* borrowed */
 } weft__app_config_t;

@@ -163,6 +163,7 @@ weft_app_t *weft_app_start(weft_engine_t *engine, const weft_app_builder_t *b,
   c->request_timeout_ns = opts->request_timeout_ns;
   c->max_instances = opts->max_instances;
   c->engine = engine;
+  c->quiet = true; /* an embedder says what it wants to */
   if (weft__app_start(c, &a->app, err) < 0) {
     weft__api_free(a);
     return NULL;
