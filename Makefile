@@ -73,7 +73,8 @@ $(BUILD)/libweft.so: $(LIB_OBJ)
 $(BUILD)/weft: $(CLI_OBJ) $(BUILD)/libweft.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libweft.a $(LDFLAGS) $(LIBS) -rdynamic
 
-$(BUILD)/tests/%_test: tests/unit/%_test.c $(BUILD)/libweft.a
+$(BUILD)/tests/%_test: tests/unit/%_test.c $(BUILD)/libweft.a \
+                       $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< $(BUILD)/libweft.a \
 	  $(LDFLAGS) $(LIBS) -lcmocka

@@ -59,12 +59,21 @@ typedef struct slot {
   weft__kv_store_t *store; /* NULL until first opened */
 } slot_t;
 
+/* What a host function is defined with (its env): each function serves
+ * both interfaces, and is defined once for each with its own iface_t. */
+typedef struct env env_t;
+typedef struct iface {
+  env_t *env;
+  bool v2; /* key-value@2.0.0, else the unversioned interface */
+} iface_t;
+
 /* What the host functions of one component's linker need. */
-typedef struct env {
+struct env {
   weft__kv_t *kv;
   const weft__manifest_component_t *c;
   weft_resource_type_t *store_type; /* key-value@2.0.0; NULL if absent */
-} env_t;
+  iface_t v1, v2;                   /* the envs of the host functions */
+};
 
 struct weft__kv {
   slot_t *slots;
@@ -284,14 +293,6 @@ static int open_store(kv_inst_t *in, const char *label, size_t len,
   return 0;
 }
 
-/* Run a backend call's result through `f`: 0 and WEFT_ENOTFOUND pass. */
-static int checked(const store_ref_t *ref, int rc, const weft_error_t *e,
-                   failure_t *f) {
-  if (rc < 0 && rc != WEFT_ENOTFOUND)
-    backend_failed(ref->inst->env, ref->slot, e, f);
-  return rc;
-}
-
 /* ---- building results --------------------------------------------------- */
 
 /* `n` values (at least one) for the call's results, or a trap. */
@@ -377,7 +378,13 @@ static kv_inst_t *inst_of(weft_caller_t *caller) {
   return in;
 }
 
-/* ---- fermyon:spin/key-value@2.0.0 --------------------------------------- */
+/* ---- the host functions ------------------------------------------------ */
+
+/* Each serves both interfaces (its env, an iface_t, says which): they
+ * take the same arguments in the same places, the store first, as a
+ * borrow<store> (2.0.0) or a u32 handle (unversioned), then the key; they
+ * differ in the handle open gives, the result of get, and the error cases
+ * (`fail`). */
 
 static void store_dtor(void *rep, void *env) {
   (void)env;
@@ -386,265 +393,186 @@ static void store_dtor(void *rep, void *env) {
   free(ref);
 }
 
-static void v2_open(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                    size_t nargs, weft_val_t *res, size_t nres) {
-  (void)nargs, (void)nres;
-  env_t *env = envp;
+/* One call, from its arguments to its answer. */
+typedef struct call {
+  const iface_t *i;
+  store_ref_t *ref; /* the store; NULL when its handle is not open */
+  const char *key;  /* the key argument, if the function has one */
+  size_t key_len;
+  int rc;         /* 0, WEFT_ENOTFOUND or a failure, told by `f` */
+  failure_t f;    /* what the guest is told */
+  weft_error_t e; /* what the backend said */
+} call_t;
+
+/* Start a call on the store args[0] names (and the key args[1], if
+ * nargs > 1); without it (a handle that is not open), c.ref is NULL and
+ * c.rc the failure invalid-store. */
+static call_t begin(weft_caller_t *caller, const iface_t *i,
+                    const weft_val_t *args, size_t nargs) {
+  call_t c = {.i = i};
+  if (nargs > 1) {
+    c.key = args[1].of.str.ptr;
+    c.key_len = args[1].of.str.len;
+  }
+  if (i->v2) {
+    c.ref = weft_resource_rep(args[0].of.res);
+    return c;
+  }
   kv_inst_t *in = inst_of(caller);
-  failure_t f = {0};
-  store_ref_t r = {0};
-  if (open_store(in, args[0].of.str.ptr, args[0].of.str.len, &r, &f) < 0) {
-    fail(caller, res, &f, true);
-    return;
-  }
-  store_ref_t *ref = malloc(sizeof *ref);
-  weft_resource_t *h = ref ? weft_resource_new(env->store_type, ref) : NULL;
-  if (!h) {
-    free(ref);
-    weft_caller_trap(caller, "key-value: out of memory");
-  }
-  *ref = r;
-  in->nresources++;
-  weft_val_t *v = vals(caller, 1);
-  v->kind = WEFT_VAL_OWN;
-  v->of.res = h;
-  ok(res, v);
-}
-
-/* The store_ref behind a `borrow<store>` argument. */
-static store_ref_t *self(const weft_val_t *arg) {
-  return weft_resource_rep(arg->of.res);
-}
-
-static void v2_get(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                   size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  store_ref_t *ref = self(&args[0]);
-  weft_error_t e = {0};
-  failure_t f = {0};
-  weft__buf_t b;
-  weft__buf_init(&b);
-  int rc = checked(ref,
-                   ref->slot->ops->get(ref->store, args[1].of.str.ptr,
-                                       args[1].of.str.len, &b, &e),
-                   &e, &f);
-  if (rc < 0 && rc != WEFT_ENOTFOUND) {
-    weft__buf_release(&b);
-    fail(caller, res, &f, true);
-    return;
-  }
-  weft_val_t *v = vals(caller, 2);
-  v[0].kind = WEFT_VAL_OPTION;
-  if (rc == 0) {
-    v[0].of.var.tag = 1;
-    v[0].of.var.val = &v[1];
-    bytes_val(caller, &v[1], &b);
-  }
-  weft__buf_release(&b);
-  ok(res, &v[0]);
-}
-
-static void v2_set(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                   size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  store_ref_t *ref = self(&args[0]);
-  weft_error_t e = {0};
-  failure_t f = {0};
-  if (checked(ref,
-              ref->slot->ops->set(ref->store, args[1].of.str.ptr,
-                                  args[1].of.str.len, args[2].of.bytes.ptr,
-                                  args[2].of.bytes.len, &e),
-              &e, &f) < 0)
-    fail(caller, res, &f, true);
-  else
-    ok(res, NULL);
-}
-
-static void v2_delete(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                      size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  store_ref_t *ref = self(&args[0]);
-  weft_error_t e = {0};
-  failure_t f = {0};
-  if (checked(ref,
-              ref->slot->ops->del(ref->store, args[1].of.str.ptr,
-                                  args[1].of.str.len, &e),
-              &e, &f) < 0)
-    fail(caller, res, &f, true);
-  else
-    ok(res, NULL);
-}
-
-/* exists and get-keys, shared by both interfaces. */
-static void do_exists(weft_caller_t *caller, store_ref_t *ref,
-                      const weft_val_t *key, weft_val_t *res, bool v2) {
-  weft_error_t e = {0};
-  failure_t f = {0};
-  bool there = false;
-  if (checked(ref,
-              ref->slot->ops->exists(ref->store, key->of.str.ptr,
-                                     key->of.str.len, &there, &e),
-              &e, &f) < 0) {
-    fail(caller, res, &f, v2);
-    return;
-  }
-  weft_val_t *v = vals(caller, 1);
-  v->kind = WEFT_VAL_BOOL;
-  v->of.b = there;
-  ok(res, v);
-}
-
-static void do_get_keys(weft_caller_t *caller, store_ref_t *ref,
-                        weft_val_t *res, bool v2) {
-  weft_error_t e = {0};
-  failure_t f = {0};
-  weft__kv_keys_t k = {0};
-  if (checked(ref, ref->slot->ops->get_keys(ref->store, &k, &e), &e, &f) < 0) {
-    weft__kv_keys_release(&k);
-    fail(caller, res, &f, v2);
-    return;
-  }
-  weft_val_t *v = vals(caller, 1);
-  keys_val(caller, v, &k);
-  weft__kv_keys_release(&k);
-  ok(res, v);
-}
-
-static void v2_exists(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                      size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  do_exists(caller, self(&args[0]), &args[1], res, true);
-}
-
-static void v2_get_keys(weft_caller_t *caller, void *envp,
-                        const weft_val_t *args, size_t nargs, weft_val_t *res,
-                        size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  do_get_keys(caller, self(&args[0]), res, true);
-}
-
-/* ---- fermyon:spin/key-value (unversioned, u32 handles) ------------------ */
-
-/* The open store of handle `arg`, or NULL with `f` set to invalid-store. */
-static store_ref_t *handle(weft_caller_t *caller, const weft_val_t *arg,
-                           failure_t *f) {
-  kv_inst_t *in = inst_of(caller);
-  uint32_t h = arg->of.u32;
+  uint32_t h = args[0].of.u32;
   if (h == 0 || h > MAX_OPEN || !in->handles[h - 1].slot) {
-    f->kind = F_INVALID_STORE;
+    c.f.kind = F_INVALID_STORE;
+    c.rc = -1;
+    return c;
+  }
+  c.ref = &in->handles[h - 1];
+  return c;
+}
+
+/* Note what c's backend call returned: a failure (not WEFT_ENOTFOUND) is
+ * the backend's, told to the guest and on stderr. */
+static void backend(call_t *c, int rc) {
+  c->rc = rc;
+  if (rc < 0 && rc != WEFT_ENOTFOUND)
+    backend_failed(c->ref->inst->env, c->ref->slot, &c->e, &c->f);
+}
+
+/* Answer `res` with err(c->f) when the call failed (c->rc < 0 but
+ * WEFT_ENOTFOUND; NULL is returned), else with ok and `n` payload values
+ * (none when `n` is 0: result<_, error>) for the caller to fill. */
+static weft_val_t *answer(weft_caller_t *caller, const call_t *c, size_t n,
+                          weft_val_t *res) {
+  if (c->rc < 0 && c->rc != WEFT_ENOTFOUND) {
+    fail(caller, res, &c->f, c->i->v2);
     return NULL;
   }
-  return &in->handles[h - 1];
-}
-
-static void v1_open(weft_caller_t *caller, void *envp, const weft_val_t *args,
-                    size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  kv_inst_t *in = inst_of(caller);
-  failure_t f = {0};
-  store_ref_t r = {0};
-  if (open_store(in, args[0].of.str.ptr, args[0].of.str.len, &r, &f) < 0) {
-    fail(caller, res, &f, false);
-    return;
-  }
-  size_t i = 0;
-  while (in->handles[i].slot) /* open_store checked there is room */
-    i++;
-  in->handles[i] = r;
-  in->nhandles++;
-  weft_val_t *v = vals(caller, 1);
-  v->kind = WEFT_VAL_U32;
-  v->of.u32 = (uint32_t)i + 1;
+  weft_val_t *v = n ? vals(caller, n) : NULL;
   ok(res, v);
+  return v;
 }
 
-static void v1_get(weft_caller_t *caller, void *envp, const weft_val_t *args,
+/* open(label) -> own<store> (2.0.0) or a u32 handle. */
+static void kv_open(weft_caller_t *caller, void *envp, const weft_val_t *args,
+                    size_t nargs, weft_val_t *res, size_t nres) {
+  (void)nargs, (void)nres;
+  call_t c = {.i = envp};
+  kv_inst_t *in = inst_of(caller);
+  store_ref_t r = {0};
+  c.rc = open_store(in, args[0].of.str.ptr, args[0].of.str.len, &r, &c.f);
+  weft_val_t *v = answer(caller, &c, 1, res);
+  if (v && c.i->v2) {
+    store_ref_t *ref = malloc(sizeof *ref);
+    weft_resource_t *h =
+        ref ? weft_resource_new(c.i->env->store_type, ref) : NULL;
+    if (!h) {
+      free(ref);
+      weft_caller_trap(caller, "key-value: out of memory");
+    }
+    *ref = r;
+    in->nresources++;
+    v->kind = WEFT_VAL_OWN;
+    v->of.res = h;
+  } else if (v) {
+    size_t n = 0;
+    while (in->handles[n].slot) /* open_store checked there is room */
+      n++;
+    in->handles[n] = r;
+    in->nhandles++;
+    v->kind = WEFT_VAL_U32;
+    v->of.u32 = (uint32_t)n + 1;
+  }
+}
+
+/* get(key) -> option<list<u8>> (2.0.0), or list<u8> and the error
+ * no-such-key when there is none (unversioned). */
+static void kv_get(weft_caller_t *caller, void *envp, const weft_val_t *args,
                    size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  failure_t f = {0};
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  weft_error_t e = {0};
+  (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
   weft__buf_t b;
   weft__buf_init(&b);
-  int rc = ref ? checked(ref,
-                         ref->slot->ops->get(ref->store, args[1].of.str.ptr,
-                                             args[1].of.str.len, &b, &e),
-                         &e, &f)
-               : -1;
-  if (rc == WEFT_ENOTFOUND)
-    f.kind = F_NO_SUCH_KEY;
-  if (rc < 0) {
-    weft__buf_release(&b);
-    fail(caller, res, &f, false);
-    return;
+  if (c.ref)
+    backend(&c,
+            c.ref->slot->ops->get(c.ref->store, c.key, c.key_len, &b, &c.e));
+  if (c.rc == WEFT_ENOTFOUND && !c.i->v2) {
+    c.f.kind = F_NO_SUCH_KEY;
+    c.rc = -1;
   }
-  weft_val_t *v = vals(caller, 1);
-  bytes_val(caller, v, &b);
+  weft_val_t *v = answer(caller, &c, c.i->v2 ? 2 : 1, res);
+  if (v && c.i->v2) {
+    v[0].kind = WEFT_VAL_OPTION;
+    if (c.rc == 0) {
+      v[0].of.var.tag = 1;
+      v[0].of.var.val = &v[1];
+      bytes_val(caller, &v[1], &b);
+    }
+  } else if (v) {
+    bytes_val(caller, v, &b);
+  }
   weft__buf_release(&b);
-  ok(res, v);
 }
 
-static void v1_set(weft_caller_t *caller, void *envp, const weft_val_t *args,
+/* set(key, value) */
+static void kv_set(weft_caller_t *caller, void *envp, const weft_val_t *args,
                    size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  failure_t f = {0};
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  weft_error_t e = {0};
-  if (!ref || checked(ref,
-                      ref->slot->ops->set(
-                          ref->store, args[1].of.str.ptr, args[1].of.str.len,
-                          args[2].of.bytes.ptr, args[2].of.bytes.len, &e),
-                      &e, &f) < 0)
-    fail(caller, res, &f, false);
-  else
-    ok(res, NULL);
+  (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
+  if (c.ref)
+    backend(&c, c.ref->slot->ops->set(c.ref->store, c.key, c.key_len,
+                                      args[2].of.bytes.ptr,
+                                      args[2].of.bytes.len, &c.e));
+  answer(caller, &c, 0, res);
 }
 
-static void v1_delete(weft_caller_t *caller, void *envp, const weft_val_t *args,
+/* delete(key) */
+static void kv_delete(weft_caller_t *caller, void *envp, const weft_val_t *args,
                       size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  failure_t f = {0};
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  weft_error_t e = {0};
-  if (!ref || checked(ref,
-                      ref->slot->ops->del(ref->store, args[1].of.str.ptr,
-                                          args[1].of.str.len, &e),
-                      &e, &f) < 0)
-    fail(caller, res, &f, false);
-  else
-    ok(res, NULL);
+  (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
+  if (c.ref)
+    backend(&c, c.ref->slot->ops->del(c.ref->store, c.key, c.key_len, &c.e));
+  answer(caller, &c, 0, res);
 }
 
-static void v1_exists(weft_caller_t *caller, void *envp, const weft_val_t *args,
+/* exists(key) -> bool */
+static void kv_exists(weft_caller_t *caller, void *envp, const weft_val_t *args,
                       size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  failure_t f = {0};
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  if (!ref)
-    fail(caller, res, &f, false);
-  else
-    do_exists(caller, ref, &args[1], res, false);
+  (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
+  bool there = false;
+  if (c.ref)
+    backend(&c, c.ref->slot->ops->exists(c.ref->store, c.key, c.key_len, &there,
+                                         &c.e));
+  weft_val_t *v = answer(caller, &c, 1, res);
+  if (v) {
+    v->kind = WEFT_VAL_BOOL;
+    v->of.b = there;
+  }
 }
 
-static void v1_get_keys(weft_caller_t *caller, void *envp,
+/* get-keys() -> list<string> */
+static void kv_get_keys(weft_caller_t *caller, void *envp,
                         const weft_val_t *args, size_t nargs, weft_val_t *res,
                         size_t nres) {
-  (void)envp, (void)nargs, (void)nres;
-  failure_t f = {0};
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  if (!ref)
-    fail(caller, res, &f, false);
-  else
-    do_get_keys(caller, ref, res, false);
+  (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
+  weft__kv_keys_t k = {0};
+  if (c.ref)
+    backend(&c, c.ref->slot->ops->get_keys(c.ref->store, &k, &c.e));
+  weft_val_t *v = answer(caller, &c, 1, res);
+  if (v)
+    keys_val(caller, v, &k);
+  weft__kv_keys_release(&k);
 }
 
-static void v1_close(weft_caller_t *caller, void *envp, const weft_val_t *args,
+/* close(store): the unversioned interface only (a 2.0.0 store is a
+ * resource the guest drops). */
+static void kv_close(weft_caller_t *caller, void *envp, const weft_val_t *args,
                      size_t nargs, weft_val_t *res, size_t nres) {
-  (void)envp, (void)nargs, (void)res, (void)nres;
-  failure_t f;
-  store_ref_t *ref = handle(caller, &args[0], &f);
-  if (ref) {
-    memset(ref, 0, sizeof *ref);
+  (void)res, (void)nres;
+  call_t c = begin(caller, envp, args, nargs);
+  if (c.ref) {
+    memset(c.ref, 0, sizeof *c.ref);
     inst_of(caller)->nhandles--;
   }
 }
@@ -684,26 +612,27 @@ typedef struct def {
   weft_wit_fn_t fn;
 } def_t;
 
-static const def_t v2_defs[] = {{V2 "[static]store.open", v2_open},
-                                {V2 "[method]store.get", v2_get},
-                                {V2 "[method]store.set", v2_set},
-                                {V2 "[method]store.delete", v2_delete},
-                                {V2 "[method]store.exists", v2_exists},
-                                {V2 "[method]store.get-keys", v2_get_keys}};
+static const def_t v2_defs[] = {{V2 "[static]store.open", kv_open},
+                                {V2 "[method]store.get", kv_get},
+                                {V2 "[method]store.set", kv_set},
+                                {V2 "[method]store.delete", kv_delete},
+                                {V2 "[method]store.exists", kv_exists},
+                                {V2 "[method]store.get-keys", kv_get_keys}};
 
 static const def_t v1_defs[] = {
-    {V1 "open", v1_open},     {V1 "get", v1_get},
-    {V1 "set", v1_set},       {V1 "delete", v1_delete},
-    {V1 "exists", v1_exists}, {V1 "get-keys", v1_get_keys},
-    {V1 "close", v1_close}};
+    {V1 "open", kv_open},     {V1 "get", kv_get},
+    {V1 "set", kv_set},       {V1 "delete", kv_delete},
+    {V1 "exists", kv_exists}, {V1 "get-keys", kv_get_keys},
+    {V1 "close", kv_close}};
 
-/* Define `n` functions of `defs`, skipping those the world lacks; *any is
- * set when one was defined. */
+/* Define `n` functions of `defs` with env `iface`, skipping those the
+ * world lacks; *any is set when one was defined. */
 static int define_all(weft_linker_t *linker, const def_t *defs, size_t n,
-                      env_t *env, bool *any, weft_error_t *err) {
+                      iface_t *iface, bool *any, weft_error_t *err) {
   for (size_t i = 0; i < n; i++) {
     weft_error_t e = {0}; /* "not imported" is no error for the caller */
-    int rc = weft_linker_define_wit(linker, defs[i].name, defs[i].fn, env, &e);
+    int rc =
+        weft_linker_define_wit(linker, defs[i].name, defs[i].fn, iface, &e);
     if (rc == WEFT_ENOTFOUND)
       continue;
     if (rc < 0) {
@@ -734,6 +663,8 @@ int weft__kv_define(weft_linker_t *linker, weft__kv_t *kv,
   }
   env->kv = kv;
   env->c = c;
+  env->v1 = (iface_t){.env = env, .v2 = false};
+  env->v2 = (iface_t){.env = env, .v2 = true};
   bool any = false;
   weft_error_t e = {0};
   int rc;
@@ -745,11 +676,11 @@ int weft__kv_define(weft_linker_t *linker, weft__kv_t *kv,
     return e.code ? e.code : WEFT_EINVAL;
   }
   if (env->store_type &&
-      (rc = define_all(linker, v2_defs, sizeof v2_defs / sizeof *v2_defs, env,
-                       &any, err)) < 0)
+      (rc = define_all(linker, v2_defs, sizeof v2_defs / sizeof *v2_defs,
+                       &env->v2, &any, err)) < 0)
     return rc;
-  if ((rc = define_all(linker, v1_defs, sizeof v1_defs / sizeof *v1_defs, env,
-                       &any, err)) < 0)
+  if ((rc = define_all(linker, v1_defs, sizeof v1_defs / sizeof *v1_defs,
+                       &env->v1, &any, err)) < 0)
     return rc;
   if (any || env->store_type)
     return weft__linker_set_state(linker, WEFT__STATE_KV, &inst_ops, env, err);

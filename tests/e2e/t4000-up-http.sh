@@ -33,32 +33,7 @@ source = "hello.wasm"
 source = "http_loop.wasm"
 TOML
 
-# start ARGS...: run `weft up` in the background; sets $pid and $base.
-start() {
-  "$WEFT" up -f "$APP" --listen 127.0.0.1:0 "$@" >"$TMP/up.out" \
-    2>"$TMP/up.err" &
-  pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^Serving http://127.0.0.1:\([0-9]*\)$|\1|p' \
-      "$TMP/up.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  base=http://127.0.0.1:$port
-}
-stop() {
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
-# code URL [CURL ARGS...]: the status curl gets.
-code() {
-  _u=$1
-  shift
-  curl -s -o "$TMP/body" -w '%{http_code}' "$@" "$_u"
-}
-
-start --request-timeout 1s --max-instances 1 --max-body 100
+up_start --request-timeout 1s --max-instances 1 --max-body 100
 has "routes listed" "hello: $base/hello/..." "$(cat "$TMP/up.out")"
 same "hello" 200 "$(code "$base/hello/x")"
 same "hello body" "hello from weft" "$(cat "$TMP/body")"
@@ -93,7 +68,7 @@ all=$(cat "$TMP"/c[1-6] | sort | tr '\n' ' ')
 has "overload answers 503" "503" "$all"
 has "overload still times out" "504" "$all"
 same "alive after overload" 200 "$(code "$base/hello/x")"
-stop
+up_stop
 
 # Component logs go to .weft/logs beside the manifest.
 [ -f "$APP/.weft/logs/hello_stdout.txt" ] && ok || not_ok "log files"

@@ -37,31 +37,15 @@ source = "hello.wasm"
 TOML
 }
 
-# start: run `weft up` on a port chosen here (the manifest needs it before
-# weft listens), another one if that one is taken; sets $pid and $base.
+# start: `weft up` on a port chosen here (the manifest needs it before
+# weft listens), another one if that one is taken (see up_try).
 start() {
-  pid= base=
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    port=$(($(od -An -N2 -tu2 /dev/urandom) % 20000 + 20000))
-    "$WEFT" up -f "$APP" --listen "127.0.0.1:$port" --variable "port=$port" \
-      >"$TMP/up.out" 2>"$TMP/up.err" &
-    pid=$!
-    for _ in $(seq 1 100); do
-      grep -q "^Serving http://127.0.0.1:$port$" "$TMP/up.out" && break
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if grep -q "^Serving" "$TMP/up.out"; then
-      base=http://127.0.0.1:$port
-      return 0
-    fi
-    wait "$pid" 2>/dev/null
+    _p=$(($(od -An -N2 -tu2 /dev/urandom) % 20000 + 20000))
+    up_try --listen "127.0.0.1:$_p" --variable "port=$_p" && return 0
   done
+  not_ok "weft up did not start" "$(cat "$TMP/up.err")"
   return 1
-}
-stop() {
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
 }
 # fetch URL [CURL ARGS...]: the proxy fetches URL; prints the status, the
 # body is in $TMP/body and the headers in $TMP/headers.
@@ -74,7 +58,6 @@ fetch() {
 
 manifest 'http://127.0.0.1:{{ port }}'
 if ! start; then
-  not_ok "weft up did not start" "$(cat "$TMP/up.err")"
   finish
   exit
 fi
@@ -105,7 +88,7 @@ done
 same "invalid url" 502 "$(fetch "nowhere")"
 same "invalid url body" "invalid-url" "$(cat "$TMP/body")"
 same "still serving" 200 "$(fetch "$base/hello/z")"
-stop
+up_stop
 
 # A bad entry stops the app before it serves, naming the line (were it
 # to serve instead, timeout ends it).

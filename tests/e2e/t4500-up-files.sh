@@ -42,31 +42,13 @@ message = "{{ greeting }}, world"
 source = "http_files.wasm"
 TOML
 
-start() {
-  "$WEFT" up -f "$APP" --listen 127.0.0.1:0 "$@" >"$TMP/up.out" \
-    2>"$TMP/up.err" &
-  pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^Serving http://127.0.0.1:\([0-9]*\)$|\1|p' \
-      "$TMP/up.out")
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  base=http://127.0.0.1:$port
-}
-stop() {
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 get() { curl -s "$@"; }
 
 # A required variable without a value stops the app, naming it.
 expect "required variable" 1 "$WEFT" up -f "$APP" --listen 127.0.0.1:0
 has "names the variable" "variable 'token' is required" "$err"
 
-start --variable token=t0p --follow files
+up_start --variable token=t0p --follow files
 same "glob file" "hello file" "$(get "$base/files/static/a.txt")"
 same "glob in a subdirectory" "deep file" \
   "$(get "$base/files/static/sub/b.txt")"
@@ -82,7 +64,7 @@ same "variables@2.0.0 get" "hi, world" "$(get "$base/files/var/message")"
 same "config get-config" "hi, world" "$(get "$base/files/config/message")"
 same "undeclared variable" "variables error" "$(get "$base/files/var/nope")"
 same "undeclared config" "config error" "$(get "$base/files/config/nope")"
-stop
+up_stop
 has "followed output printed" "serving /static/a.txt" "$(cat "$TMP/up.out")"
 case $(cat "$TMP/up.out") in
 *"serving /static/"*"serving /static/"*) ok ;;
@@ -102,15 +84,15 @@ case $(cat "$TMP/up.out" "$TMP/up.err") in
 esac
 
 # Variable precedence: --variable over WEFT_VARIABLE_ over the default.
-WEFT_VARIABLE_GREETING=env WEFT_VARIABLE_TOKEN=x start
+WEFT_VARIABLE_GREETING=env WEFT_VARIABLE_TOKEN=x up_start
 same "environment variable" "env, world" "$(get "$base/files/var/message")"
-stop
-WEFT_VARIABLE_GREETING=env start --variable token=x --variable greeting=cli
+up_stop
+WEFT_VARIABLE_GREETING=env up_start --variable token=x --variable greeting=cli
 same "--variable wins" "cli, world" "$(get "$base/files/var/message")"
-stop
+up_stop
 
 # -c runs only the chosen component's triggers.
-start --variable token=x -c other
+up_start --variable token=x -c other
 same "chosen component served" "no such file" \
   "$(get "$base/other/static/a.txt")"
 same "other component not served" "404" \
@@ -120,7 +102,7 @@ case $(cat "$TMP/up.out") in
 *"files: http"*) not_ok "unchosen route listed" "$(cat "$TMP/up.out")" ;;
 *) ok ;;
 esac
-stop
+up_stop
 expect "unknown -c" 1 "$WEFT" up -f "$APP" --variable token=x -c nope
 has "unknown -c says" "-c nope" "$err"
 

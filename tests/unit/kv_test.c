@@ -17,9 +17,7 @@
  *    that is down, and four threads of instances writing at once.
  *
  * Run from the repository root; BUILD names the build directory. */
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -29,26 +27,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
 #include "app/runtime_config.h"
+#include "testlib.h"
 #include "trigger/kv.h"
 #include "trigger/kv_backend.h"
 #include "util/util.h"
 
-#define REDIS_SERVER "/usr/bin/redis-server"
-#define WAIT_LIMIT_NS (30ull * 1000000000u) /* fail instead of waiting more */
-
 static char tmp[256]; /* this run's temporary directory */
-
-static void sleep_ms(unsigned ms) { usleep(ms * 1000u); }
 
 /* `tmp`/`name` into out[cap]. */
 static const char *in_tmp(char *out, size_t cap, const char *name) {
@@ -307,82 +298,18 @@ static void test_sqlite_concurrent(void **state) {
 
 /* ---- a real redis-server ------------------------------------------------ */
 
-static pid_t server = -1;
-static int port;
-
-static int free_port(void) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  int p = -1;
-  if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-      getsockname(s, (struct sockaddr *)&a, &len) == 0)
-    p = ntohs(a.sin_port);
-  if (s >= 0)
-    close(s);
-  return p;
-}
-
-static redisContext *client(int p) {
-  struct timeval tv = {.tv_sec = 2};
-  redisContext *c = redisConnectWithTimeout("127.0.0.1", p, tv);
-  if (c && c->err) {
-    redisFree(c);
-    c = NULL;
-  }
-  return c;
-}
-
-/* Start redis-server on `p` in `tmp`; 0 once it answers PING. */
-static int server_start(int p) {
-  char ps[16];
-  snprintf(ps, sizeof ps, "%d", p);
-  pid_t pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    /* Dies with the test, even when the test crashes. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (chdir(tmp) < 0 || !freopen("/dev/null", "w", stdout))
-      _exit(126);
-    execl(REDIS_SERVER, "redis-server", "--port", ps, "--bind", "127.0.0.1",
-          "--save", "", "--appendonly", "no", (char *)NULL);
-    _exit(127);
-  }
-  server = pid;
-  uint64_t limit = weft__now_ns() + WAIT_LIMIT_NS;
-  while (weft__now_ns() < limit) {
-    redisContext *c = client(p);
-    redisReply *r = c ? redisCommand(c, "PING") : NULL;
-    int up = r && r->type == REDIS_REPLY_STATUS;
-    if (r)
-      freeReplyObject(r);
-    if (c)
-      redisFree(c);
-    if (up)
-      return 0;
-    sleep_ms(20);
-  }
-  return -1;
-}
-
-static void server_kill(void) {
-  if (server > 0) {
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
-  }
-  server = -1;
-}
+/* Started in `tmp` by redis_setup, killed by redis_teardown. */
+static redis_server_t redis = {.pid = -1, .dir = tmp};
 
 static int redis_setup(void **state) {
   (void)state;
   if (access(REDIS_SERVER, X_OK) != 0)
     return 0; /* the test skips */
-  port = free_port();
-  if (port < 0 || server_start(port) < 0) {
-    server_kill();
-    fprintf(stderr, "setup: cannot start %s on port %d\n", REDIS_SERVER, port);
+  redis.port = free_port();
+  if (redis.port < 0 || redis_server_start(&redis) < 0) {
+    redis_server_kill(&redis);
+    fprintf(stderr, "setup: cannot start %s on port %d\n", REDIS_SERVER,
+            redis.port);
     return -1;
   }
   return 0;
@@ -390,7 +317,7 @@ static int redis_setup(void **state) {
 
 static int redis_teardown(void **state) {
   (void)state;
-  server_kill();
+  redis_server_kill(&redis);
   return 0;
 }
 
@@ -401,23 +328,24 @@ static void skip_without_redis(void) {
   }
 }
 
-static weft__kv_store_t *redis_open_at(const char *url) {
+/* A Redis store on database `db` of the test's server (skipping the test
+ * when redis-server is not installed). */
+static weft__kv_store_t *redis_store(int db) {
   weft_error_t err = {0};
   weft__kv_store_t *s = NULL;
+  char url[128];
+  skip_without_redis();
+  if (db)
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/%d", redis.port, db);
+  else
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", redis.port);
   must(weft__kv_redis.open(url, &s, &err), &err);
   return s;
 }
 
-static void redis_url_of(char *out, size_t cap, int db) {
-  if (db)
-    snprintf(out, cap, "redis://127.0.0.1:%d/%d", port, db);
-  else
-    snprintf(out, cap, "redis://127.0.0.1:%d", port);
-}
-
 /* GET through a plain client, as a new string or NULL. */
 static char *server_get(int db, const char *key) {
-  redisContext *c = client(port);
+  redisContext *c = redis_client(&redis);
   assert_non_null(c);
   redisReply *r = db ? redisCommand(c, "SELECT %d", db) : NULL;
   if (r)
@@ -432,10 +360,8 @@ static char *server_get(int db, const char *key) {
 
 static void test_redis_basics(void **state) {
   (void)state;
-  skip_without_redis();
-  char url[128], *v;
-  redis_url_of(url, sizeof url, 0);
-  weft__kv_store_t *s = redis_open_at(url);
+  char *v;
+  weft__kv_store_t *s = redis_store(0);
   check_basics(&weft__kv_redis, s);
   /* Plain keys, as Spin's Redis store has them. */
   assert_string_equal(v = server_get(0, "b"), "");
@@ -446,10 +372,7 @@ static void test_redis_basics(void **state) {
 /* More keys than one SCAN step returns, each listed once. */
 static void test_redis_many_keys(void **state) {
   (void)state;
-  skip_without_redis();
-  char url[128];
-  redis_url_of(url, sizeof url, 3);
-  weft__kv_store_t *s = redis_open_at(url);
+  weft__kv_store_t *s = redis_store(3);
   for (int i = 0; i < 2500; i++) {
     char key[16];
     snprintf(key, sizeof key, "k%04d", i);
@@ -470,12 +393,20 @@ static void test_redis_many_keys(void **state) {
 
 static void test_redis_concurrent(void **state) {
   (void)state;
-  skip_without_redis();
-  char url[128];
-  redis_url_of(url, sizeof url, 4);
-  weft__kv_store_t *s = redis_open_at(url);
+  weft__kv_store_t *s = redis_store(4);
   concurrent_writers(&weft__kv_redis, s);
   weft__kv_redis.close(s);
+}
+
+/* Get `key` from Redis store `s`, the value dropped: the backend's rc,
+ * and its message in *err. */
+static int redis_try_get(weft__kv_store_t *s, const char *key,
+                         weft_error_t *err) {
+  weft__buf_t b;
+  weft__buf_init(&b);
+  int rc = weft__kv_redis.get(s, key, strlen(key), &b, err);
+  weft__buf_release(&b);
+  return rc;
 }
 
 /* The server goes away and comes back: operations fail meanwhile, with a
@@ -483,29 +414,25 @@ static void test_redis_concurrent(void **state) {
  * connection looks fine until it is used. */
 static void test_redis_restart(void **state) {
   (void)state;
-  skip_without_redis();
-  char url[128], *v;
+  char *v;
   weft_error_t err = {0};
-  weft__buf_t b;
-  weft__buf_init(&b);
-  redis_url_of(url, sizeof url, 0);
-  weft__kv_store_t *s = redis_open_at(url);
+  weft__kv_store_t *s = redis_store(0);
   put_str(&weft__kv_redis, s, "before", "1");
-  server_kill();
-  int rc = weft__kv_redis.get(s, "before", 6, &b, &err);
+  redis_server_kill(&redis);
+  int rc = redis_try_get(s, "before", &err);
   assert_int_equal(rc, WEFT_EIO);
   print_message("while down: %s\n", err.msg);
   assert_non_null(strstr(err.msg, "refused"));
   rc = weft__kv_redis.set(s, "x", 1, "y", 1, &err);
   assert_int_equal(rc, WEFT_EIO);
-  assert_int_equal(server_start(port), 0);
+  assert_int_equal(redis_server_start(&redis), 0);
   put_str(&weft__kv_redis, s, "after", "2");
   assert_string_equal(v = get_str(&weft__kv_redis, s, "after", NULL), "2");
   free(v);
   /* Restarted under a live connection: the first command finds it broken,
    * reconnects and is tried again. */
-  server_kill();
-  assert_int_equal(server_start(port), 0);
+  redis_server_kill(&redis);
+  assert_int_equal(redis_server_start(&redis), 0);
   put_str(&weft__kv_redis, s, "again", "3");
   assert_string_equal(v = server_get(0, "again"), "3");
   free(v);
@@ -517,17 +444,13 @@ static void test_redis_restart(void **state) {
  * works again once the server does. */
 static void test_redis_stuck(void **state) {
   (void)state;
-  skip_without_redis();
-  char url[128], *v;
+  char *v;
   weft_error_t err = {0};
-  weft__buf_t b;
-  weft__buf_init(&b);
-  redis_url_of(url, sizeof url, 0);
-  weft__kv_store_t *s = redis_open_at(url);
+  weft__kv_store_t *s = redis_store(0);
   put_str(&weft__kv_redis, s, "k", "v");
-  assert_int_equal(kill(server, SIGSTOP), 0);
-  int rc = weft__kv_redis.get(s, "k", 1, &b, &err);
-  kill(server, SIGCONT);
+  assert_int_equal(kill(redis.pid, SIGSTOP), 0);
+  int rc = redis_try_get(s, "k", &err);
+  kill(redis.pid, SIGCONT);
   assert_int_equal(rc, WEFT_EIO);
   print_message("while stuck: %s\n", err.msg);
   assert_non_null(strstr(err.msg, "no answer in time"));
@@ -563,10 +486,7 @@ static weft__manifest_component_t comp = {.id = "kv-guest",
 
 static int guest_setup(void **state) {
   (void)state;
-  const char *b = getenv("BUILD");
-  char path[4096], cache[4096], file[512], dbpath[512];
-  snprintf(path, sizeof path, "%s/guests/http_kv.wasm", b ? b : "build");
-  snprintf(cache, sizeof cache, "%s/test-cache", b ? b : "build");
+  char file[512], dbpath[512];
   /* `other` is a second SQLite file, `secret` one the component may not
    * use, `down` a Redis server that is not there. */
   FILE *f = fopen(in_tmp(file, sizeof file, "runtime-config.toml"), "w");
@@ -585,14 +505,12 @@ static int guest_setup(void **state) {
       .default_path = in_tmp(dbpath, sizeof dbpath, "app/.weft/default.db"),
       .presets = presets,
       .npresets = 2};
-  weft_engine_config_t ecfg = {.cache_dir = cache, .opt_level = -1};
   weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2};
   if (weft__runtime_config_load(file, &rtc, &err) < 0)
     goto fail;
   cfg.runtime = rtc;
-  if (weft__kv_new(&cfg, &kv, &err) < 0 ||
-      !(engine = weft_engine_new(&ecfg, &err)) ||
-      !(module = weft_module_load_file(engine, path, &err)) ||
+  if (weft__kv_new(&cfg, &kv, &err) < 0 || !(engine = test_engine_new(&err)) ||
+      !(module = test_guest_load(engine, "http_kv", &err)) ||
       !(wit = weft_wit_load("wit/spin", &err)) ||
       !(linker = weft_linker_new(engine)) ||
       weft_linker_define_wasi(linker, &wasi, &err) < 0 ||
@@ -931,7 +849,7 @@ int main(void) {
   };
   /* The guest's setup (engine, module, registry) serves every test. */
   int failed = cmocka_run_group_tests(tests, guest_setup, guest_teardown);
-  server_kill();
+  redis_server_kill(&redis);
   rm_tree(tmp);
   return failed ? 1 : 0;
 }

@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "runtime/runtime.h"
+#include "testlib.h"
 #include "trigger/outbound.h"
 #include "weft.h"
 
@@ -273,19 +274,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
   *con_cls = NULL;
 }
 
-/* A port nothing listens on: bound, then closed. */
-static uint16_t free_port(void) {
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-    return 0;
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
 /* ---- the guest ------------------------------------------------------------
  */
 
@@ -308,11 +296,13 @@ static int setup(void **state) {
                             MHD_OPTION_END);
   const union MHD_DaemonInfo *di =
       server ? MHD_get_daemon_info(server, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-  if (!di || !(closed_port = free_port())) {
+  int closed = free_port(); /* nothing listens on it (testlib.h) */
+  if (!di || closed <= 0) {
     fprintf(stderr, "setup: cannot start the test server\n");
     return -1;
   }
   port = di->port;
+  closed_port = (uint16_t)closed;
   snprintf(port_var, sizeof port_var, "port=%u", port);
   snprintf(closed_var, sizeof closed_var, "closed=%u", closed_port);
   const char *const overrides[] = {port_var, closed_var};
@@ -320,15 +310,10 @@ static int setup(void **state) {
            "\"http://127.0.0.1:{{ closed }}\"]",
            overrides, 2, &app, &vars);
 
-  const char *b = getenv("BUILD");
-  char path[4096], cache[4096];
-  snprintf(path, sizeof path, "%s/guests/http_proxy.wasm", b ? b : "build");
-  snprintf(cache, sizeof cache, "%s/test-cache", b ? b : "build");
   weft_error_t err = {0};
-  weft_engine_config_t cfg = {.cache_dir = cache, .opt_level = -1};
   weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2};
-  if (!(engine = weft_engine_new(&cfg, &err)) ||
-      !(module = weft_module_load_file(engine, path, &err)) ||
+  if (!(engine = test_engine_new(&err)) ||
+      !(module = test_guest_load(engine, "http_proxy", &err)) ||
       !(wit = weft_wit_load("wit/spin", &err)) ||
       !(linker = weft_linker_new(engine)) ||
       weft_linker_define_wasi(linker, &wasi, &err) < 0 ||

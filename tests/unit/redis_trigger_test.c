@@ -9,90 +9,30 @@
  * Calls are counted by the lines the guests print on stdout (temporary
  * files); waits have generous upper bounds and no test asserts on speed.
  * Skipped when /usr/bin/redis-server is missing. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
 #include "runtime/runtime.h"
+#include "testlib.h"
 #include "trigger/redis.h"
 #include "trigger/redis_url.h"
 #include "util/util.h"
 
-#define REDIS_SERVER "/usr/bin/redis-server"
-#define WAIT_LIMIT_NS (30ull * 1000000000u) /* fail instead of waiting more */
-
 static weft_engine_t *engine;
 static weft_wit_t *wit;
 
-/* ---- components ---------------------------------------------------------- */
+/* ---- components (testlib.h) ---------------------------------------------- */
 
-typedef struct comp {
-  weft_module_t *module;
-  weft_linker_t *linker;
-  weft__pool_t *pool;
-  int out_fd; /* the guest's stdout */
-} comp_t;
-
-static comp_t recorder, failer;
-
-static int comp_open(comp_t *c, const char *guest) {
-  const char *b = getenv("BUILD");
-  char path[4096], tmpl[] = "/tmp/weft-redis-test.XXXXXX";
-  snprintf(path, sizeof path, "%s/guests/%s.wasm", b ? b : "build", guest);
-  weft_error_t err = {0};
-  memset(c, 0, sizeof *c);
-  if ((c->out_fd = mkstemp(tmpl)) < 0)
-    return -1;
-  unlink(tmpl);
-  weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = c->out_fd,
-                             .stderr_fd = 2};
-  c->module = weft_module_load_file(engine, path, &err);
-  c->linker = weft_linker_new(engine);
-  if (!c->module || weft_linker_define_wasi(c->linker, &wasi, &err) < 0 ||
-      weft_linker_use_world(c->linker, wit, "redis-trigger", &err) < 0 ||
-      weft_linker_define_wit_traps(c->linker, &err) < 0 ||
-      !(c->pool = weft__pool_new(c->linker, c->module, NULL, &err))) {
-    fprintf(stderr, "setup: %s: %s\n", guest, err.msg);
-    return -1;
-  }
-  return 0;
-}
-
-static void comp_close(comp_t *c) {
-  weft__pool_free(c->pool);
-  weft_linker_free(c->linker);
-  weft_module_free(c->module);
-  if (c->out_fd >= 0)
-    close(c->out_fd);
-}
-
-/* What the component has printed so far (a new string). */
-static char *output(const comp_t *c) {
-  weft__buf_t b;
-  char chunk[4096];
-  ssize_t got;
-  weft__buf_init(&b);
-  weft__buf_puts(&b, "");
-  while ((got = pread(c->out_fd, chunk, sizeof chunk, (off_t)b.len)) > 0)
-    weft__buf_add(&b, chunk, (size_t)got);
-  return b.data;
-}
-
-static void sleep_ms(unsigned ms) { usleep(ms * 1000u); }
+static comp_t recorder = {.out_fd = -1}, failer = {.out_fd = -1};
 
 /* The first thing that went wrong while a trigger ran. Tests note it
  * instead of failing at once, so that they stop the trigger and restore
@@ -121,7 +61,7 @@ static int wait_line(const comp_t *c, const char *line) {
   char want[256];
   snprintf(want, sizeof want, "%s\n", line);
   for (;;) {
-    char *out = output(c);
+    char *out = comp_output(c);
     int seen = strstr(out, want) != NULL;
     if (!seen && weft__now_ns() > limit)
       note("'%s' never arrived; output so far:\n%s", line, out);
@@ -134,86 +74,13 @@ static int wait_line(const comp_t *c, const char *line) {
 
 /* ---- a real redis-server ------------------------------------------------- */
 
-static pid_t server = -1;
-static int port;
-
-static int free_port(void) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  int p = -1;
-  if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-      getsockname(s, (struct sockaddr *)&a, &len) == 0)
-    p = ntohs(a.sin_port);
-  if (s >= 0)
-    close(s);
-  return p;
-}
-
-static const char *password; /* of the server running, or NULL */
-
-/* A connection to the server on `p`, authenticated if need be. */
-static redisContext *client(int p) {
-  struct timeval tv = {.tv_sec = 2};
-  redisContext *c = redisConnectWithTimeout("127.0.0.1", p, tv);
-  if (c && c->err) {
-    redisFree(c);
-    c = NULL;
-  }
-  redisReply *r = c && password ? redisCommand(c, "AUTH %s", password) : NULL;
-  if (r)
-    freeReplyObject(r);
-  return c;
-}
-
-/* Start redis-server on `p` (wanting `password` if set); 0 once it
- * answers PING. */
-static int server_start(int p) {
-  char ps[16];
-  snprintf(ps, sizeof ps, "%d", p);
-  const char *pass_opt = password ? "--requirepass" : (char *)NULL;
-  pid_t pid = fork();
-  if (pid < 0)
-    return -1;
-  if (pid == 0) {
-    /* Dies with the test, even when the test crashes. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    freopen("/dev/null", "w", stdout);
-    execl(REDIS_SERVER, "redis-server", "--port", ps, "--bind", "127.0.0.1",
-          "--save", "", "--appendonly", "no", pass_opt, password,
-          (char *)NULL);
-    _exit(127);
-  }
-  server = pid;
-  uint64_t limit = weft__now_ns() + WAIT_LIMIT_NS;
-  while (weft__now_ns() < limit) {
-    redisContext *c = client(p);
-    redisReply *r = c ? redisCommand(c, "PING") : NULL;
-    int up = r && r->type == REDIS_REPLY_STATUS;
-    if (r)
-      freeReplyObject(r);
-    if (c)
-      redisFree(c);
-    if (up)
-      return 0;
-    sleep_ms(20);
-  }
-  return -1;
-}
-
-static void server_kill(void) {
-  if (server > 0) {
-    kill(server, SIGKILL);
-    waitpid(server, NULL, 0);
-  }
-  server = -1;
-}
+/* The server of most tests, started by setup (testlib.h). */
+static redis_server_t redis = {.pid = -1};
 
 /* PUBLISH `msg` on `channel`; 1 when exactly `receivers` subscribers
  * got it, else 0 (noted). */
 static int publish(const char *channel, const char *msg, long long receivers) {
-  redisContext *c = client(port);
+  redisContext *c = redis_client(&redis);
   redisReply *r = c ? redisCommand(c, "PUBLISH %s %s", channel, msg) : NULL;
   long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
   if (r)
@@ -239,54 +106,21 @@ static int wait_ready(const weft__redis_t *r, int want) {
   return 1;
 }
 
-/* ---- capturing weft's stderr -------------------------------------------- */
-
-static int saved_stderr = -1, captured = -1;
-
-static void capture_stderr(void) {
-  char tmpl[] = "/tmp/weft-redis-err.XXXXXX";
-  fflush(stderr);
-  captured = mkstemp(tmpl);
-  assert_true(captured >= 0);
-  unlink(tmpl);
-  saved_stderr = dup(2);
-  dup2(captured, 2);
-}
-
-/* Restore stderr; what was written meanwhile, as a new string (also
- * echoed, for the test log). */
-static char *captured_stderr(void) {
-  fflush(stderr);
-  dup2(saved_stderr, 2);
-  close(saved_stderr);
-  off_t size = lseek(captured, 0, SEEK_END);
-  char *s = calloc(1, (size_t)size + 1);
-  assert_non_null(s);
-  assert_int_equal(pread(captured, s, (size_t)size, 0), size);
-  close(captured);
-  fprintf(stderr, "%s", s);
-  return s;
-}
-
 /* ---- setup -------------------------------------------------------------- */
 
 static int have_redis;
 
 static int setup(void **state) {
   (void)state;
-  const char *b = getenv("BUILD");
-  char cache[4096];
-  snprintf(cache, sizeof cache, "%s/test-cache", b ? b : "build");
   weft_error_t err = {0};
-  weft_engine_config_t cfg = {.cache_dir = cache, .opt_level = -1};
-  engine = weft_engine_new(&cfg, &err);
+  engine = test_engine_new(&err);
   wit = engine ? weft_wit_load("wit/spin", &err) : NULL;
   if (!wit) {
     fprintf(stderr, "setup: %s\n", err.msg);
     return -1;
   }
-  if (comp_open(&recorder, "redis_record") < 0 ||
-      comp_open(&failer, "redis_fail") < 0)
+  if (comp_open(&recorder, engine, wit, "redis-trigger", "redis_record") < 0 ||
+      comp_open(&failer, engine, wit, "redis-trigger", "redis_fail") < 0)
     return -1;
   have_redis = access(REDIS_SERVER, X_OK) == 0;
   if (!have_redis) {
@@ -294,8 +128,9 @@ static int setup(void **state) {
            REDIS_SERVER);
     return 0;
   }
-  if ((port = free_port()) < 0 || server_start(port) < 0) {
-    fprintf(stderr, "setup: cannot start redis-server on port %d\n", port);
+  if ((redis.port = free_port()) < 0 || redis_server_start(&redis) < 0) {
+    fprintf(stderr, "setup: cannot start redis-server on port %d\n",
+            redis.port);
     return -1;
   }
   return 0;
@@ -303,7 +138,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  server_kill();
+  redis_server_kill(&redis);
   comp_close(&recorder);
   comp_close(&failer);
   weft_wit_free(wit);
@@ -425,8 +260,9 @@ static void test_messages(void **state) {
   (void)state;
   need_redis();
   char a1[64], a2[64];
-  snprintf(a1, sizeof a1, "redis://127.0.0.1:%d", port);
-  snprintf(a2, sizeof a2, "redis://127.0.0.1:%d/0", port); /* same server */
+  snprintf(a1, sizeof a1, "redis://127.0.0.1:%d", redis.port);
+  /* The same server. */
+  snprintf(a2, sizeof a2, "redis://127.0.0.1:%d/0", redis.port);
   weft__redis_target_t t[3] = {
       {.pool = recorder.pool, .component_id = "rec", .address = a1,
        .channel = "ch"},
@@ -436,7 +272,8 @@ static void test_messages(void **state) {
        .channel = "other"}};
   weft__redis_t *r = NULL;
   weft_error_t err = {0};
-  capture_stderr();
+  stderr_capture_t cap;
+  stderr_capture(&cap);
   int rc = weft__redis_start(t, 3, &r, &err);
   /* One connection for both addresses, subscribed to both channels. */
   if (rc == 0 && wait_ready(r, 1) && publish("ch", "hello", 1) &&
@@ -447,10 +284,10 @@ static void test_messages(void **state) {
       wait_line(&failer, "after"))
     wait_line(&recorder, "after");
   weft__redis_stop(r);
-  char *log = captured_stderr();
+  char *log = stderr_captured(&cap, true);
   assert_int_equal(rc, 0);
   assert_no_failure();
-  char *rec = output(&recorder), *fail = output(&failer);
+  char *rec = comp_output(&recorder), *fail = comp_output(&failer);
   assert_string_equal(rec, "hello\nx-other\nfail one\ntrap two\nafter\n");
   assert_string_equal(fail, "hello\nfail one\ntrap two\nafter\n");
   assert_non_null(strstr(log, "weft: redis 'failer' on ch: handle-message "
@@ -468,26 +305,27 @@ static void test_reconnect(void **state) {
   (void)state;
   need_redis();
   char addr[64];
-  snprintf(addr, sizeof addr, "redis://127.0.0.1:%d", port);
+  snprintf(addr, sizeof addr, "redis://127.0.0.1:%d", redis.port);
   weft__redis_target_t t = {.pool = recorder.pool, .component_id = "rec",
                             .address = addr, .channel = "ch"};
   weft__redis_t *r = NULL;
   weft_error_t err = {0};
-  capture_stderr();
+  stderr_capture_t cap;
+  stderr_capture(&cap);
   int rc = weft__redis_start(&t, 1, &r, &err);
   int restarted = 0;
   if (rc == 0 && wait_ready(r, 1) && publish("ch", "before", 1) &&
       wait_line(&recorder, "before")) {
-    server_kill();
+    redis_server_kill(&redis);
     if (wait_ready(r, 0)) {
       sleep_ms(300); /* a few failed attempts with backoff */
-      restarted = server_start(port) == 0;
+      restarted = redis_server_start(&redis) == 0;
       if (restarted && wait_ready(r, 1) && publish("ch", "again", 1))
         wait_line(&recorder, "again");
     }
   }
   weft__redis_stop(r);
-  char *log = captured_stderr();
+  char *log = stderr_captured(&cap, true);
   assert_int_equal(rc, 0);
   assert_no_failure();
   assert_true(restarted);
@@ -515,7 +353,8 @@ static void test_server_late(void **state) {
                             .address = addr, .channel = "late"};
   weft__redis_t *r = NULL;
   weft_error_t err = {0};
-  capture_stderr();
+  stderr_capture_t cap;
+  stderr_capture(&cap);
   int rc = weft__redis_start(&t, 1, &r, &err);
   if (rc == 0) {
     sleep_ms(200);
@@ -525,21 +364,19 @@ static void test_server_late(void **state) {
     r = NULL;
     rc = weft__redis_start(&t, 1, &r, &err);
   }
-  int old_port = port;
-  pid_t old_server = server;
+  redis_server_t saved = redis;
   int started = 0;
   if (rc == 0) {
     sleep_ms(100);
-    port = p;
-    started = server_start(p) == 0;
+    redis = (redis_server_t){.pid = -1, .port = p};
+    started = redis_server_start(&redis) == 0;
     if (started && wait_ready(r, 1) && publish("late", "late one", 1))
       wait_line(&recorder, "late one");
   }
   weft__redis_stop(r);
-  server_kill();
-  port = old_port;
-  server = old_server;
-  char *log = captured_stderr();
+  redis_server_kill(&redis);
+  redis = saved;
+  char *log = stderr_captured(&cap, true);
   assert_int_equal(rc, 0);
   assert_no_failure();
   assert_true(started);
@@ -569,14 +406,13 @@ static void test_password(void **state) {
        .channel = "auth"},
       {.pool = failer.pool, .component_id = "failer", .address = none,
        .channel = "auth"}};
-  int old_port = port;
-  pid_t old_server = server;
+  redis_server_t saved = redis;
   weft__redis_t *r = NULL, *bad = NULL;
   weft_error_t err = {0};
-  capture_stderr();
-  port = p;
-  password = "s3cret";
-  int started = server_start(p) == 0;
+  stderr_capture_t cap;
+  stderr_capture(&cap);
+  redis = (redis_server_t){.pid = -1, .port = p, .password = "s3cret"};
+  int started = redis_server_start(&redis) == 0;
   int rc = started ? weft__redis_start(t, 1, &r, &err) : -1;
   int rc_bad = started ? weft__redis_start(t + 1, 2, &bad, &err) : -1;
   if (rc == 0 && rc_bad == 0 && wait_ready(r, 1) &&
@@ -588,16 +424,14 @@ static void test_password(void **state) {
   }
   weft__redis_stop(r);
   weft__redis_stop(bad);
-  server_kill();
-  password = NULL;
-  port = old_port;
-  server = old_server;
-  char *log = captured_stderr();
+  redis_server_kill(&redis);
+  redis = saved;
+  char *log = stderr_captured(&cap, true);
   assert_true(started);
   assert_int_equal(rc, 0);
   assert_int_equal(rc_bad, 0);
   assert_no_failure();
-  char *fail = output(&failer);
+  char *fail = comp_output(&failer);
   assert_string_equal(fail, "");
   free(fail);
   assert_non_null(strstr(log, "AUTH refused: "));

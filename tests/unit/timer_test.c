@@ -18,65 +18,33 @@
 #include <cmocka.h>
 
 #include "runtime/runtime.h"
+#include "testlib.h"
 #include "trigger/timer.h"
 #include "util/util.h"
 
 #define MS 1000000ull
-#define WAIT_LIMIT_NS (30ull * 1000 * MS) /* fail instead of waiting more */
 
 static weft_engine_t *engine;
 static weft_wit_t *wit;
 
-/* A component under test: its module, linker, pool and stdout file. */
-typedef struct comp {
-  weft_module_t *module;
-  weft_linker_t *linker;
-  weft__pool_t *pool;
-  int out_fd;
-} comp_t;
-
-static void comp_open(comp_t *c, const char *guest) {
-  const char *b = getenv("BUILD");
-  char path[4096], tmpl[] = "/tmp/weft-timer-test.XXXXXX";
-  snprintf(path, sizeof path, "%s/guests/%s.wasm", b ? b : "build", guest);
-  weft_error_t err = {0};
-  memset(c, 0, sizeof *c);
-  c->out_fd = mkstemp(tmpl);
-  assert_true(c->out_fd >= 0);
-  unlink(tmpl);
-  weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = c->out_fd,
-                             .stderr_fd = 2};
-  c->module = weft_module_load_file(engine, path, &err);
-  c->linker = weft_linker_new(engine);
-  if (!c->module || weft_linker_define_wasi(c->linker, &wasi, &err) < 0 ||
-      weft_linker_use_world(c->linker, wit, "spin-timer", &err) < 0 ||
-      weft_linker_define_wit_traps(c->linker, &err) < 0 ||
-      !(c->pool = weft__pool_new(c->linker, c->module, NULL, &err)))
-    fail_msg("%s: %s", guest, err.msg);
-}
-
-static void comp_close(comp_t *c) {
-  weft__pool_free(c->pool);
-  weft_linker_free(c->linker);
-  weft_module_free(c->module);
-  close(c->out_fd);
+/* A component under test (testlib.h), failing the test if it cannot be
+ * opened. */
+static void open_guest(comp_t *c, const char *guest) {
+  if (comp_open(c, engine, wit, "spin-timer", guest) < 0) {
+    comp_close(c);
+    fail_msg("cannot open %s", guest);
+  }
 }
 
 /* Lines the component has printed so far. */
 static size_t lines(const comp_t *c) {
-  char buf[4096];
+  char *out = comp_output(c);
   size_t n = 0;
-  ssize_t got;
-  off_t off = 0;
-  while ((got = pread(c->out_fd, buf, sizeof buf, off)) > 0) {
-    for (ssize_t i = 0; i < got; i++)
-      n += buf[i] == '\n';
-    off += got;
-  }
+  for (const char *p = out; (p = strchr(p, '\n')); p++)
+    n++;
+  free(out);
   return n;
 }
-
-static void sleep_ms(unsigned ms) { usleep(ms * 1000u); }
 
 /* Whether `c` printed at least `n` lines within the wait limit. Tests
  * check it after stopping the timer, so that a failure never leaves the
@@ -93,43 +61,12 @@ static bool wait_lines(const comp_t *c, size_t n) {
   return true;
 }
 
-/* ---- capturing weft's stderr -------------------------------------------- */
-
-static int saved_stderr = -1, captured = -1;
-
-static void capture_stderr(void) {
-  char tmpl[] = "/tmp/weft-timer-err.XXXXXX";
-  fflush(stderr);
-  captured = mkstemp(tmpl);
-  assert_true(captured >= 0);
-  unlink(tmpl);
-  saved_stderr = dup(2);
-  dup2(captured, 2);
-}
-
-/* Restore stderr; what was written meanwhile, as a new string. */
-static char *captured_stderr(void) {
-  fflush(stderr);
-  dup2(saved_stderr, 2);
-  close(saved_stderr);
-  off_t size = lseek(captured, 0, SEEK_END);
-  char *s = calloc(1, (size_t)size + 1);
-  assert_non_null(s);
-  assert_int_equal(pread(captured, s, (size_t)size, 0), size);
-  close(captured);
-  return s;
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static int setup(void **state) {
   (void)state;
-  const char *b = getenv("BUILD");
-  char cache[4096];
-  snprintf(cache, sizeof cache, "%s/test-cache", b ? b : "build");
   weft_error_t err = {0};
-  weft_engine_config_t cfg = {.cache_dir = cache, .opt_level = -1};
-  engine = weft_engine_new(&cfg, &err);
+  engine = test_engine_new(&err);
   wit = engine ? weft_wit_load("wit/spin-timer", &err) : NULL;
   if (!wit) {
     fprintf(stderr, "setup: %s\n", err.msg);
@@ -149,7 +86,7 @@ static void test_fires_repeatedly(void **state) {
   (void)state;
   weft__rt_install_handlers();
   comp_t c;
-  comp_open(&c, "timer_count");
+  open_guest(&c, "timer_count");
   weft__timer_target_t t = {.pool = c.pool, .component_id = "counter",
                             .interval_ns = 20 * MS};
   weft__timer_t *timer = NULL;
@@ -169,8 +106,8 @@ static void test_two_timers(void **state) {
   (void)state;
   weft__rt_install_handlers();
   comp_t a, b;
-  comp_open(&a, "timer_count");
-  comp_open(&b, "timer_count");
+  open_guest(&a, "timer_count");
+  open_guest(&b, "timer_count");
   weft__timer_target_t t[2] = {
       {.pool = a.pool, .component_id = "a", .interval_ns = 20 * MS},
       {.pool = b.pool, .component_id = "b", .interval_ns = 30 * MS}};
@@ -188,7 +125,7 @@ static void test_stop_is_prompt(void **state) {
   (void)state;
   weft__rt_install_handlers();
   comp_t c;
-  comp_open(&c, "timer_count");
+  open_guest(&c, "timer_count");
   /* An hour away: stop must not wait for the fire. */
   weft__timer_target_t t = {.pool = c.pool, .component_id = "counter",
                             .interval_ns = 3600ull * 1000 * MS};
@@ -207,16 +144,17 @@ static void test_trap_goes_on(void **state) {
   (void)state;
   weft__rt_install_handlers();
   comp_t c;
-  comp_open(&c, "timer_trap");
+  open_guest(&c, "timer_trap");
   weft__timer_target_t t = {.pool = c.pool, .component_id = "trapper",
                             .interval_ns = 20 * MS};
   weft__timer_t *timer = NULL;
   weft_error_t err = {0};
-  capture_stderr();
+  stderr_capture_t cap;
+  stderr_capture(&cap);
   int rc = weft__timer_start(&t, 1, &timer, &err);
   bool fired = rc == 0 && wait_lines(&c, 3); /* each prints, then traps */
   weft__timer_stop(timer);
-  char *log = captured_stderr();
+  char *log = stderr_captured(&cap, false);
   assert_int_equal(rc, 0);
   assert_true(fired);
   assert_non_null(strstr(log, "weft: timer 'trapper': "));
