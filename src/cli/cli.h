@@ -13,6 +13,7 @@ enum {
   WEFT_EXIT_OK = 0,
   WEFT_EXIT_FAIL = 1,     /* load, compile, link or I/O error */
   WEFT_EXIT_USAGE = 2,    /* bad command line */
+  WEFT_EXIT_TRIGGER = 3,  /* weft up: a trigger executor failed for good */
   WEFT_EXIT_DEADLINE = 124, /* guest passed its deadline */
   WEFT_EXIT_TRAP = 134    /* guest trapped */
 };

@@ -15,9 +15,6 @@
 #include "trigger/supervisor.h"
 #include "trigger/up_options.h"
 
-/* The exit status when an external trigger failed for good. */
-enum { EXIT_TRIGGER_FAILED = 3 };
-
 static const char usage_head[] =
     "usage: weft up [options]\n"
     "\n"
@@ -44,49 +41,9 @@ static void on_signal(int sig) {
   stopping = 1;
 }
 
-/* Copy to `out` the arguments of argv (argv[0] the command) but the -f
- * options and their values: the executors' arguments; returns how many.
- * argv has been accepted by weft__up_options_parse, so each option is one
- * of weft up's: all take a value but --follow-all and --help (-h), long
- * names may be abbreviated ("--fr" is --from, "--fi" --file), and a short
- * option's value may be attached ("-fapp"). Nothing follows "--". */
-static int without_from(int argc, char **argv, char **out) {
-  int n = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    bool from = false, has_value = true, inline_value = false;
-    if (!strcmp(a, "--"))
-      break;
-    if (!strncmp(a, "--", 2)) {
-      const char *name = a + 2;
-      from = !strncmp(name, "fr", 2) || !strncmp(name, "fi", 2);
-      has_value = strncmp(name, "follow-", 7) && name[0] != 'h';
-      inline_value = strchr(name, '=') != NULL;
-    } else if (a[0] == '-') {
-      /* A cluster: -h takes no value; -f and -c take the rest or the
-       * next argument. */
-      const char *p = a + 1;
-      while (*p == 'h')
-        p++;
-      has_value = *p != 0;
-      from = *p == 'f';
-      inline_value = has_value && p[1];
-    }
-    bool next_too = has_value && !inline_value && i + 1 < argc;
-    if (!from) {
-      out[n++] = argv[i];
-      if (next_too)
-        out[n++] = argv[i + 1];
-    }
-    i += next_too;
-  }
-  return n;
-}
-
 int cmd_up(int argc, char **argv) {
   weft__up_options_t o;
   weft_error_t err = {0};
-  char **forward = NULL;
   int rc = weft__up_options_parse(argc, argv, "weft up", NULL, &o);
   if (rc < 0) {
     rc = WEFT_EXIT_USAGE;
@@ -103,14 +60,11 @@ int cmd_up(int argc, char **argv) {
   weft__app_config_t *cfg = &o.app;
   if (!cfg->path)
     cfg->path = ".";
-  /* The manifest reaches executors as WEFT_MANIFEST_URL. */
-  if (!(forward = calloc((size_t)argc + 1, sizeof *forward))) {
-    cli_error("out of memory");
-    goto out;
-  }
+  /* Executors get our options but -f: the manifest reaches them as
+   * WEFT_MANIFEST_URL. */
   weft__supervisor_config_t sc = {
-      .args = forward,
-      .nargs = without_from(argc, argv, forward),
+      .args = o.forward,
+      .nargs = o.nforward,
       .only = cfg->only,
       .nonly = cfg->nonly,
       /* 0 would mean the default to the supervisor; 1 ns is "at once". */
@@ -147,7 +101,7 @@ int cmd_up(int argc, char **argv) {
     rc = cli_fail(&err);
   } else if (weft__supervisor_run(sup, &stopping, &err) < 0) {
     cli_error("%s", err.msg);
-    rc = EXIT_TRIGGER_FAILED;
+    rc = WEFT_EXIT_TRIGGER;
   } else {
     rc = WEFT_EXIT_OK;
   }
@@ -155,7 +109,6 @@ int cmd_up(int argc, char **argv) {
   weft__app_stop(app);
   weft_engine_free(cfg->engine);
 out:
-  free(forward);
   weft__up_options_free(&o);
   return rc;
 }

@@ -199,10 +199,23 @@ int weft__up_options_parse(int argc, char **argv, const char *who,
     opts[NCOMMON + i].flag = NULL;
     opts[NCOMMON + i].val = OPT_EXTRA + (int)i;
   }
-  int rc = 0, c;
+  int rc = 0, c, before = 1;
+  /* Which arguments were -f options, to leave out of `forward`. */
+  bool *from = calloc((size_t)argc + 1, sizeof *from);
+  o->forward = calloc((size_t)argc + 1, sizeof *o->forward);
+  if (!from || !o->forward) {
+    fprintf(stderr, "%s: out of memory\n", who);
+    free(from);
+    free(opts);
+    return -1;
+  }
   optind = 1;
   opterr = 0;
   while (!rc && (c = getopt_long(argc, argv, "f:c:h", opts, NULL)) != -1) {
+    if (c == OPT_FROM)
+      for (int i = before; i < optind && i < argc; i++)
+        from[i] = true;
+    before = optind;
     if (c >= OPT_EXTRA)
       rc = extra->on_extra(extra->ctx, (size_t)(c - OPT_EXTRA), optarg) < 0
                ? -2
@@ -215,6 +228,10 @@ int weft__up_options_parse(int argc, char **argv, const char *who,
   }
   if (!rc && optind < argc)
     rc = usage_error(who, "unexpected argument '%s'", argv[optind]);
+  for (int i = 1; i < argc; i++)
+    if (!from[i])
+      o->forward[o->nforward++] = argv[i];
+  free(from);
   free(opts);
   o->app.variables = o->variables;
   o->app.follow = o->follow;
@@ -228,5 +245,6 @@ void weft__up_options_free(weft__up_options_t *o) {
   free(o->follow);
   free(o->only);
   free(o->kv_presets);
+  free(o->forward);
   memset(o, 0, sizeof *o);
 }

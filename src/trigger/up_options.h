@@ -17,6 +17,10 @@ typedef struct weft__up_options {
   bool help;                 /* -h, --help */
   /* The lists app points into (owned). */
   const char **variables, **follow, **only, **kv_presets;
+  /* argv past argv[0] without the -f/--from options: what `weft up`
+   * passes on to trigger executors (owned array; the strings are argv's). */
+  char **forward;
+  int nforward;
 } weft__up_options_t;
 
 /* The caller's own long options, past the common ones: each one seen is
