@@ -176,9 +176,10 @@ static int read_root(const char *file, const char *dir, weft__arena_t *a,
   return 0;
 }
 
-/* See runtime_config.h. */
-int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
-                              weft_error_t *err) {
+/* Parse `text` (or, when NULL, the file `path`) as the runtime config
+ * file `path`. */
+static int parse(const char *text, size_t len, const char *path,
+                 weft__runtime_config_t **out, weft_error_t *err) {
   weft__runtime_config_t *cfg = calloc(1, sizeof *cfg);
   owned_t *own = calloc(1, sizeof *own);
   const char *slash = strrchr(path, '/');
@@ -199,14 +200,30 @@ int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
     rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     goto fail;
   }
-  if ((rc = weft__toml_parse_file(path, &own->toml, err)) ||
-      (rc = read_root(cfg->file, dir, &own->arena, own->toml, cfg, err)))
+  rc = text ? weft__toml_parse(text, len, cfg->file, &own->toml, err)
+            : weft__toml_parse_file(path, &own->toml, err);
+  if (rc || (rc = read_root(cfg->file, dir, &own->arena, own->toml, cfg,
+                            err)))
     goto fail;
   *out = cfg;
   return 0;
 fail:
   weft__runtime_config_free(cfg);
   return rc;
+}
+
+/* See runtime_config.h. */
+int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
+                              weft_error_t *err) {
+  return parse(NULL, 0, path, out, err);
+}
+
+/* See runtime_config.h. */
+int weft__runtime_config_parse(const char *text, size_t len,
+                               const char *path,
+                               weft__runtime_config_t **out,
+                               weft_error_t *err) {
+  return parse(text, len, path, out, err);
 }
 
 /* See runtime_config.h. */

@@ -45,6 +45,12 @@ typedef struct weft__runtime_config {
 int weft__runtime_config_load(const char *path, weft__runtime_config_t **out,
                               weft_error_t *err);
 /* NULL is ignored. */
+/* The same for `len` bytes of `text`, named `path` in messages (paths in
+ * it are relative to the directory of `path`). */
+int weft__runtime_config_parse(const char *text, size_t len,
+                               const char *path,
+                               weft__runtime_config_t **out,
+                               weft_error_t *err);
 void weft__runtime_config_free(weft__runtime_config_t *rc);
 
 #endif
