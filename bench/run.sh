@@ -1,9 +1,14 @@
 #!/bin/sh
 # run.sh - `make bench`: build the kernels for wasm32-wasi and natively with
-# the same compiler and flags, then run bench/bench.c's measurements.
+# the same compiler and flags, then run bench/bench.c's measurements, the
+# call benchmark, and the HTTP trigger against its peers (bench/http.sh).
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# What libweft.a needs (the Makefile's LIBS when it passes them).
+LIBS=${LIBS:--lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl \
+-ldl -lpthread -lm}
+export LIBS
 out=$BUILD/bench
 mkdir -p "$out"
 for src in bench/kernels/*.c; do
@@ -16,9 +21,12 @@ for src in bench/kernels/*.c; do
     -o "$out/$k.scalar.so" "$src"
 done
 wat2wasm bench/tiny.wat -o "$out/tiny.wasm"
+# shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/bench" \
-  bench/bench.c "$BUILD/libweft.a" -lsodium -ljansson -ldl -lpthread -lm
+  bench/bench.c "$BUILD/libweft.a" $LIBS
 "$out/bench" "$BUILD"
+# shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/calls" \
-  bench/calls.c "$BUILD/libweft.a" -lsodium -ljansson -ldl -lpthread -lm
+  bench/calls.c "$BUILD/libweft.a" $LIBS
 "$out/calls" "$BUILD"
+BUILD=$BUILD sh bench/http.sh
