@@ -205,6 +205,10 @@ void weft__manifest_free(weft__manifest_t *m);
 const weft__manifest_component_t *
 weft__manifest_component(const weft__manifest_t *m, const char *id);
 
+/* The kind of trigger of type `type`: one of the built-in ones, or
+ * WEFT__TRIGGER_OTHER. */
+weft__trigger_kind_t weft__manifest_trigger_kind(const char *type);
+
 /* The variable named `name`, or NULL. */
 const weft__manifest_variable_t *
 weft__manifest_variable(const weft__manifest_t *m, const char *name);

@@ -202,6 +202,13 @@ static int read_other(weft__mf_ctx_t *c, const weft__toml_t *table,
 }
 
 /* Read one [[trigger.<type>]] entry `table` into `t`. */
+weft__trigger_kind_t weft__manifest_trigger_kind(const char *type) {
+  return !strcmp(type, "http")    ? WEFT__TRIGGER_HTTP
+         : !strcmp(type, "timer") ? WEFT__TRIGGER_TIMER
+         : !strcmp(type, "redis") ? WEFT__TRIGGER_REDIS
+                                  : WEFT__TRIGGER_OTHER;
+}
+
 static int read_trigger(weft__mf_ctx_t *c, const char *type,
                         const weft__toml_t *table,
                         weft__manifest_trigger_t *t) {
@@ -212,19 +219,17 @@ static int read_trigger(weft__mf_ctx_t *c, const char *type,
   t->table = table;
   t->loc = weft__mf_loc(c, table->line);
   t->component = SIZE_MAX;
-  if (!strcmp(type, "http")) {
-    t->kind = WEFT__TRIGGER_HTTP;
+  t->kind = weft__manifest_trigger_kind(type);
+  if (t->kind == WEFT__TRIGGER_HTTP) {
     t->u.http.executor = "spin";
     rc = weft__mf_read(c, table, http_keys, t);
-  } else if (!strcmp(type, "timer")) {
-    t->kind = WEFT__TRIGGER_TIMER;
+  } else if (t->kind == WEFT__TRIGGER_TIMER) {
     rc = weft__mf_read(c, table, timer_keys, t);
     if (!rc && t->u.timer.interval_secs <= 0)
       rc = weft__mf_fail(c, WEFT_EINVAL,
                          weft__toml_get_kv(table, "interval_secs")->line,
                          "'interval_secs' must be greater than 0");
-  } else if (!strcmp(type, "redis")) {
-    t->kind = WEFT__TRIGGER_REDIS;
+  } else if (t->kind == WEFT__TRIGGER_REDIS) {
     if ((rc = weft__mf_read(c, table, redis_keys, t)))
       return rc;
     if ((rc = weft__mf_check_template(
@@ -239,7 +244,6 @@ static int read_trigger(weft__mf_ctx_t *c, const char *type,
                          "[[trigger.redis]] has no 'address' and there is "
                          "no [application.trigger.redis] address");
   } else {
-    t->kind = WEFT__TRIGGER_OTHER;
     rc = read_other(c, table, t);
   }
   if (rc || !t->id)

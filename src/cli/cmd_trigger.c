@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/manifest.h"
 #include "cli.h"
 #include "trigger/api_int.h"
 
@@ -35,7 +36,7 @@ int cmd_trigger(int argc, char **argv) {
     return cli_usage_error("trigger", "no trigger type given");
   }
   const char *type = argv[1];
-  if (strcmp(type, "http") && strcmp(type, "timer") && strcmp(type, "redis"))
+  if (weft__manifest_trigger_kind(type) == WEFT__TRIGGER_OTHER)
     return cli_usage_error("trigger",
                            "'%s' is not a built-in trigger type (http, "
                            "timer, redis); others run as weft-trigger-%s",

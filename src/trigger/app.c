@@ -1,6 +1,7 @@
 /* app.c - a running trigger app (app.h): load the components the
  * triggers use, grant them their host APIs, start the triggers. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static int load_comp(weft__app_t *app, comp_t *c, weft_wit_t *wit,
  * (PREFIX/lib/libweft.so); else the source tree's wit/, compiled in. The
  * string lives until the calling thread's next call. */
 static const char *wit_dir(const weft__app_config_t *cfg) {
-  static _Thread_local char found[4096];
+  static _Thread_local char found[PATH_MAX];
   static const char anchor = 0; /* an address inside libweft, for dladdr */
   if (cfg->wit_dir)
     return cfg->wit_dir;
@@ -202,18 +203,13 @@ static const char *wit_dir(const weft__app_config_t *cfg) {
     const char *slash = homes[i] ? strrchr(homes[i], '/') : NULL;
     if (!slash)
       continue;
-    int len = snprintf(found, sizeof found, "%.*s/../share/weft/wit",
+    char candidate[PATH_MAX];
+    int len = snprintf(candidate, sizeof candidate, "%.*s/../share/weft/wit",
                        (int)(slash - homes[i]), homes[i]);
-    char *real = len > 0 && (size_t)len < sizeof found
-                     ? realpath(found, NULL)
-                     : NULL;
-    size_t real_len = real ? strlen(real) : 0;
-    if (real && real_len < sizeof found) {
-      memcpy(found, real, real_len + 1);
-      free(real);
+    /* realpath fails when it does not exist, and names it plainly. */
+    if (len > 0 && (size_t)len < sizeof candidate &&
+        realpath(candidate, found))
       return found;
-    }
-    free(real);
   }
   return WEFT_BUILTIN_WIT_DIR;
 }

@@ -79,7 +79,7 @@ int weft_app_builder_component(weft_app_builder_t *b, const char *id,
 int weft_app_builder_trigger(weft_app_builder_t *b, const char *type,
                              const char *id, const char *more,
                              weft_error_t *err) {
-  if (strcmp(type, "http") && strcmp(type, "timer") && strcmp(type, "redis"))
+  if (weft__manifest_trigger_kind(type) == WEFT__TRIGGER_OTHER)
     return WEFT_ERR(err, WEFT_EUNSUPPORTED,
                     "an app built in code runs the built-in trigger types "
                     "(http, timer, redis), not '%s'",
