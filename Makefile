@@ -134,6 +134,23 @@ $(BUILD)/guests/timer_%.wasm: tests/guests/timer_%.c sdk/c/src/spin_timer.c
 	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< \
 	  sdk/c/src/spin_timer.c
 
+# Flow stage guests: tests/guests/ROLE_*.c is a component of ROLE's world
+# (wit/torvyn), linked with that world's glue from sdk/c.
+define stage_rule
+$$(BUILD)/guests/$1_%.wasm: tests/guests/$1_%.c sdk/c/src/$1_stage.c
+	@mkdir -p $$(dir $$@)
+	$$(WASM_CC) $$(WASM_FLAGS) -mexec-model=reactor -o $$@ $$< \
+	  sdk/c/src/$1_stage.c
+endef
+$(foreach r,source processor filter router aggregator sink,\
+  $(eval $(call stage_rule,$r)))
+
+# ---- flows (#6): flow examples ----
+# ---- end flows ----
+
+# ---- units (#7): unit guests and examples ----
+# ---- end units ----
+
 .PHONY: sdk
 sdk: $(BUILD)/weft
 	sh sdk/c/generate.sh $(BUILD)/weft sdk/c

@@ -35,6 +35,11 @@ int cmd_up(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_trigger(int argc, char **argv);
 int cmd_bindgen(int argc, char **argv);
+int cmd_flow(int argc, char **argv);
+/* weft flow check, called by cmd_flow (cmd_flow_check.c). */
+int cmd_flow_check(int argc, char **argv);
+int cmd_unit(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 /* Print "weft: <msg>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -21,6 +21,9 @@ static const weft_cmd_t commands[] = {
     {"build", cmd_build, "run the build commands of a manifest's components",
      0},
     {"bindgen", cmd_bindgen, "write C bindings for a WIT world", 0},
+    {"flow", cmd_flow, "check, run, trace or benchmark a stream flow", 0},
+    {"unit", cmd_unit, "create, advance, verify and move resident units", 0},
+    {"keygen", cmd_keygen, "write a new ed25519 key pair for units", 0},
     {"spectest", cmd_spectest, "run a wast2json spec script", 1},
 };
 

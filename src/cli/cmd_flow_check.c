@@ -1,0 +1,11 @@
+/* cmd_flow_check.c - placeholder while the command is being written. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_flow_check(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  cli_error("'flow_check' is not built yet");
+  return WEFT_EXIT_FAIL;
+}
