@@ -28,15 +28,6 @@ static const char usage[] =
     "exit status: 0 when every command succeeded; 1 when the manifest is\n"
     "bad or a command failed; 2 usage error.\n";
 
-static bool chosen(char **ids, size_t n, const char *id) {
-  if (!n)
-    return true;
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(ids[i], id))
-      return true;
-  return false;
-}
-
 static int build(const weft__manifest_t *m, char **only, size_t nonly) {
   for (size_t i = 0; i < nonly; i++)
     if (!weft__manifest_component(m, only[i])) {
@@ -45,7 +36,7 @@ static int build(const weft__manifest_t *m, char **only, size_t nonly) {
     }
   for (size_t i = 0; i < m->components_len; i++) {
     const weft__manifest_component_t *c = &m->components[i];
-    if (!chosen(only, nonly, c->id))
+    if (nonly && !weft__str_in((const char *const *)only, nonly, c->id))
       continue;
     if (!c->build.command) {
       printf("%s: no build command, skipped\n", c->id);

@@ -70,11 +70,9 @@ static char *join(const char *a, const char *b) {
   return p.data;
 }
 
+/* Whether a -c or --follow list names `id`; "*" names every component. */
 static bool listed(const char *const *ids, size_t n, const char *id) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(ids[i], id) || !strcmp(ids[i], "*"))
-      return true;
-  return false;
+  return weft__str_in(ids, n, id) || weft__str_in(ids, n, "*");
 }
 
 /* A host API's definition: WEFT_ENOTFOUND means the world does not import

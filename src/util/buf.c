@@ -63,6 +63,13 @@ int weft__buf_printf(weft__buf_t *b, const char *fmt, ...) {
 
 char *weft__strdup(const char *s) { return s ? strdup(s) : NULL; }
 
+bool weft__str_in(const char *const *v, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i], s))
+      return true;
+  return false;
+}
+
 char *weft__strndup(const char *s, size_t n) {
   char *p = malloc(n + 1);
   if (!p)
