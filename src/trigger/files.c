@@ -77,6 +77,8 @@ typedef struct stage {
   const weft__manifest_component_t *c;
   const char *root;    /* the manifest's directory */
   const char *to;      /* the staging directory */
+  const char **globs;  /* the `files` entries that are globs */
+  size_t nglobs;
   weft_error_t *err;
 } stage_t;
 
@@ -87,17 +89,26 @@ static bool excluded(const stage_t *s, const char *rel) {
   return false;
 }
 
-/* Copy what `from` holds to `to`: a file, or a directory's files (those
- * whose path relative to the manifest matches `pat` and is not excluded,
- * when `pat` is given). `rel` is `from` relative to the manifest. */
+/* Whether `rel` matches one of the glob entries and no exclusion. */
+static bool globbed(const stage_t *s, const char *rel) {
+  for (size_t i = 0; i < s->nglobs; i++)
+    if (glob_match(s->globs[i], rel))
+      return !excluded(s, rel);
+  return false;
+}
+
+/* Copy what `from` holds to `to`: a file, or a directory's files (with
+ * `filter`, only those whose path relative to the manifest is globbed).
+ * `rel` is `from` relative to the manifest. One walk of the manifest's
+ * directory serves every glob entry. */
 static int copy_tree(const stage_t *s, const char *from, const char *rel,
-                     const char *to, const char *pat) {
+                     const char *to, bool filter) {
   struct stat st;
   if (stat(from, &st) < 0)
     return WEFT_ERR(s->err, WEFT_ENOENT, "component '%s': file '%s': %s",
                     s->c->id, from, strerror(errno));
   if (!S_ISDIR(st.st_mode)) {
-    if (pat && (!glob_match(pat, rel) || excluded(s, rel)))
+    if (filter && !globbed(s, rel))
       return 0;
     return copy_file(from, to, s->err);
   }
@@ -121,7 +132,7 @@ static int copy_tree(const stage_t *s, const char *from, const char *rel,
     weft__buf_printf(&r, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
     weft__buf_printf(&t, "%s/%s", to, e->d_name);
     rc = f.data && r.data && t.data
-             ? copy_tree(s, f.data, r.data, t.data, pat)
+             ? copy_tree(s, f.data, r.data, t.data, filter)
              : WEFT_ERR(s->err, WEFT_ENOMEM, "out of memory");
     weft__buf_release(&f);
     weft__buf_release(&r);
@@ -151,19 +162,25 @@ int weft__files_stage(const weft__manifest_t *m,
     return rc;
   }
   stage_t s = {.c = c, .root = m->dir, .to = dir.data, .err = err};
+  s.globs = calloc(c->files_len, sizeof *s.globs);
+  if (!s.globs)
+    rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < c->files_len; i++) {
     const weft__manifest_file_t *f = &c->files[i];
-    if (f->destination) {
-      weft__buf_t to;
-      weft__buf_init(&to);
-      weft__buf_printf(&to, "%s%s", dir.data, f->destination);
-      rc = to.data ? copy_tree(&s, f->path, f->source, to.data, NULL)
-                   : WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
-      weft__buf_release(&to);
-    } else {
-      rc = copy_tree(&s, m->dir, "", dir.data, f->source);
+    if (!f->destination) {
+      s.globs[s.nglobs++] = f->source;
+      continue;
     }
+    weft__buf_t to;
+    weft__buf_init(&to);
+    weft__buf_printf(&to, "%s%s", dir.data, f->destination);
+    rc = to.data ? copy_tree(&s, f->path, f->source, to.data, false)
+                 : WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    weft__buf_release(&to);
   }
+  if (!rc && s.nglobs)
+    rc = copy_tree(&s, m->dir, "", dir.data, true);
+  free(s.globs);
   if (rc < 0) {
     weft__buf_release(&dir);
     return rc;
