@@ -63,80 +63,21 @@ size_t bg_size(const weft__wit_type_t *t) { return cabi_size(t); }
 
 /* ---- flattening ---------------------------------------------------------- */
 
-static void push(bg_flat_t *f, bg_core_t c) {
-  if (f->n < BG_FLAT_CAP)
-    f->t[f->n] = c;
-  f->n++;
-}
-
-static bg_core_t join(bg_core_t a, bg_core_t b) {
-  if (a == b)
-    return a;
-  if ((a == BG_I32 && b == BG_F32) || (a == BG_F32 && b == BG_I32))
-    return BG_I32;
-  return BG_I64;
-}
-
+/* The host's flattening (cabi_type.c), in bindgen's core-type names, so
+ * guest glue and host always agree. */
 void bg_flatten(const weft__wit_type_t *t, bg_flat_t *f) {
-  bg_flat_t joined, c;
-  t = weft__wit_unalias(t);
-  switch (t->kind) {
-  case WEFT__WIT_S64:
-  case WEFT__WIT_U64:
-    push(f, BG_I64);
-    return;
-  case WEFT__WIT_F32:
-    push(f, BG_F32);
-    return;
-  case WEFT__WIT_F64:
-    push(f, BG_F64);
-    return;
-  case WEFT__WIT_STRING:
-  case WEFT__WIT_LIST:
-    push(f, BG_I32);
-    push(f, BG_I32);
-    return;
-  case WEFT__WIT_RECORD:
-  case WEFT__WIT_TUPLE:
-    for (size_t i = 0; i < t->n; i++)
-      bg_flatten(t->m[i].type, f);
-    return;
-  case WEFT__WIT_FLAGS:
-    if (t->n)
-      push(f, BG_I32);
-    return;
-  case WEFT__WIT_VARIANT:
-  case WEFT__WIT_OPTION:
-  case WEFT__WIT_RESULT:
-    push(f, BG_I32);
-    joined.n = 0;
-    for (size_t k = 0; k < 2 || k < t->n; k++) {
-      const weft__wit_type_t *p;
-      if (t->kind == WEFT__WIT_VARIANT)
-        p = k < t->n ? t->m[k].type : NULL;
-      else if (t->kind == WEFT__WIT_OPTION)
-        p = k == 1 ? t->m[0].type : NULL;
-      else
-        p = t->m[k].type;
-      if (!p)
-        continue;
-      c.n = 0;
-      bg_flatten(p, &c);
-      for (size_t i = 0; i < c.n; i++) {
-        if (i < joined.n) {
-          if (i < BG_FLAT_CAP)
-            joined.t[i] = join(joined.t[i], c.t[i]);
-        } else {
-          push(&joined, i < BG_FLAT_CAP ? c.t[i] : BG_I64);
-        }
-      }
-    }
-    for (size_t i = 0; i < joined.n; i++)
-      push(f, i < BG_FLAT_CAP ? joined.t[i] : BG_I64);
-    return;
-  default: /* small numbers, char, enums, handles */
-    push(f, BG_I32);
-    return;
+  cabi_flat_t c = {.n = 0};
+  cabi_flatten(t, &c);
+  for (int i = 0; i < c.n; i++) {
+    bg_core_t k = BG_I64;
+    if (i < CABI_FLAT_CAP)
+      k = c.t[i] == WEFT_I32   ? BG_I32
+          : c.t[i] == WEFT_F32 ? BG_F32
+          : c.t[i] == WEFT_F64 ? BG_F64
+                               : BG_I64;
+    if (f->n < BG_FLAT_CAP)
+      f->t[f->n] = k;
+    f->n++;
   }
 }
 
