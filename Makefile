@@ -149,6 +149,18 @@ $(foreach r,source processor filter router aggregator sink,\
 # ---- end flows ----
 
 # ---- units (#7): unit guests and examples ----
+# examples/unit-NAME/unit-NAME.c and tests/guests/unit_*.c are components
+# of world weft:unit/unit (wit/unit), linked with its glue sdk/c/src/unit.c.
+UNIT_EXAMPLES := unit-counter unit-escrow
+UNIT_EXAMPLE_WASM := $(foreach e,$(UNIT_EXAMPLES),$(if $(wildcard \
+                       examples/$e/$e.c),examples/$e/$e.wasm))
+examples/unit-%.wasm: examples/unit-%.c sdk/c/src/unit.c sdk/c/include/unit.h
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< sdk/c/src/unit.c
+$(BUILD)/guests/unit_%.wasm: tests/guests/unit_%.c sdk/c/src/unit.c \
+                             sdk/c/include/unit.h
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< sdk/c/src/unit.c
+guests: $(UNIT_EXAMPLE_WASM)
 # ---- end units ----
 
 .PHONY: sdk

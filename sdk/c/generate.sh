@@ -24,6 +24,7 @@ gen torvyn sink-stage
 gen torvyn torvyn:filtering/filter-stage@0.1.0
 gen torvyn torvyn:filtering/router-stage@0.1.0
 gen torvyn torvyn:aggregation/aggregator-stage@0.1.0
+gen unit unit
 
 mkdir -p "$out/include" "$out/src"
 mv "$tmp"/*.h "$out/include/"
