@@ -1,7 +1,8 @@
 /* cmd_inspect.c - `weft inspect`: show a module's sections, imports and
  * exports with their types, memories, tables, globals, start function,
- * custom sections and code size, as text or as one JSON object. Uses only
- * the binary reader (src/engine/reader.h); nothing is compiled or run. */
+ * custom sections and code size, and for a component the role and world
+ * its exports name, as text or as one JSON object. Uses only the binary
+ * reader (src/engine/reader.h); nothing is compiled or run. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "engine/reader.h"
+#include "flow/flow.h"
 #include "util/util.h"
 
 static const char usage[] =
@@ -17,7 +19,9 @@ static const char usage[] =
     "\n"
     "Show the structure of a WebAssembly module: its sections, imports and\n"
     "exports with their types, memories, tables, globals, start function,\n"
-    "custom sections, function count and code size. The module is only\n"
+    "custom sections, function count and code size; and for a component,\n"
+    "the world it is for (a flow role such as torvyn processor, or a Spin\n"
+    "trigger), known by the functions it exports. The module is only\n"
     "decoded; nothing is compiled or run.\n"
     "\n"
     "options:\n"
@@ -41,7 +45,7 @@ static const char *kind_name(uint8_t k) {
   return k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-/* ---- lookups across the import and definition index spaces ------------ */
+/* ---- lookups across the import and definition index spaces -------------- */
 
 /* The `idx`-th import of kind `kind`, or NULL. */
 static const weft__import_t *nth_import(const weft__wasm_t *w, uint8_t kind,
@@ -99,6 +103,58 @@ static const weft__functype_t *tag_at(const weft__wasm_t *w, uint32_t idx) {
     return NULL;
   }
   return t < w->ntypes ? &w->types[t] : NULL;
+}
+
+/* ---- which component it is ---------------------------------------------- */
+
+/* A world a component may be for, and the functions it makes one export
+ * (core names, as wit-bindgen gives them). Flow roles come from
+ * src/flow/flow_role.c; Spin's trigger worlds are the ones in wit/. */
+typedef struct known_world {
+  const char *family, *role, *world;
+  const char *const *exports;
+} known_world_t;
+
+static const char *const spin_http[] = {
+    "fermyon:spin/inbound-http#handle-request", NULL};
+static const char *const spin_redis[] = {
+    "fermyon:spin/inbound-redis#handle-message", NULL};
+static const char *const spin_timer[] = {"handle-timer-request", NULL};
+
+/* True if `w` exports a function named `name`. */
+static int exports_func(const weft__wasm_t *w, const char *name) {
+  size_t len = strlen(name);
+  for (uint32_t i = 0; i < w->nexports; i++)
+    if (w->exports[i].kind == WEFT_EXTERN_FUNC &&
+        w->exports[i].name_len == len &&
+        !memcmp(w->exports[i].name, name, len))
+      return 1;
+  return 0;
+}
+
+/* Fill out[] (room for 9) with the worlds whose every function `w`
+ * exports; returns how many. */
+static size_t known_worlds(const weft__wasm_t *w, known_world_t *out) {
+  static const known_world_t spin[] = {
+      {"spin", "http-trigger", "fermyon:spin/http-trigger", spin_http},
+      {"spin", "redis-trigger", "fermyon:spin/redis-trigger", spin_redis},
+      {"spin", "timer", "fermyon:example/spin-timer", spin_timer}};
+  known_world_t cand[9];
+  size_t n = 0, k = 0;
+  for (int r = WEFT__FLOW_SOURCE; r <= WEFT__FLOW_SINK; r++)
+    cand[n++] = (known_world_t){"torvyn", weft__flow_role_name(r),
+                                weft__flow_role_world(r),
+                                weft__flow_role_exports(r)};
+  for (size_t i = 0; i < sizeof spin / sizeof spin[0]; i++)
+    cand[n++] = spin[i];
+  for (size_t i = 0; i < n; i++) {
+    int all = 1;
+    for (const char *const *e = cand[i].exports; *e && all; e++)
+      all = exports_func(w, *e);
+    if (all)
+      out[k++] = cand[i];
+  }
+  return k;
 }
 
 /* ---- text output -------------------------------------------------------- */
@@ -234,9 +290,14 @@ static uint32_t heading(const char *what, uint32_t n) {
 /* The whole text report for `w`, read from `path` of `size` bytes. */
 static void print_text(const char *path, size_t size, const weft__wasm_t *w) {
   uint32_t ncustom = 0;
+  known_world_t worlds[9];
+  size_t nworlds = known_worlds(w, worlds);
   printf("module: %s\nsize: %zu bytes\n", path, size);
   if (w->module_name)
     printf("name: %s\n", w->module_name);
+  for (size_t i = 0; i < nworlds; i++)
+    printf("component: %s %s (%s)\n", worlds[i].family, worlds[i].role,
+           worlds[i].world);
 
   printf("\nsections (%u):\n", w->nsections);
   if (w->nsections)
@@ -503,6 +564,22 @@ out:
   return rc;
 }
 
+/* [{"family", "role", "world"}] of the worlds `w` is a component of, or
+ * NULL. */
+static json_t *j_components(const weft__wasm_t *w) {
+  known_world_t worlds[9];
+  size_t n = known_worlds(w, worlds);
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < n; i++)
+    if (append(a, json_pack("{s:s, s:s, s:s}", "family", worlds[i].family,
+                            "role", worlds[i].role, "world",
+                            worlds[i].world))) {
+      json_decref(a);
+      a = NULL;
+    }
+  return a;
+}
+
 /* Print the JSON report for `w`. Returns 0 or -1 (out of memory). */
 static int print_json(const char *path, size_t size, const weft__wasm_t *w) {
   json_t *root, *start = json_null();
@@ -516,7 +593,8 @@ static int print_json(const char *path, size_t size, const weft__wasm_t *w) {
       "functions", "total", (json_int_t)w->nimported_funcs + w->nfuncs,
       "imported", (json_int_t)w->nimported_funcs, "defined",
       (json_int_t)w->nfuncs, "code_size", (json_int_t)w->code_size);
-  if (!root || j_lists(root, w))
+  if (!root || j_lists(root, w) ||
+      json_object_set_new(root, "components", j_components(w)))
     goto out;
   if (json_dumpf(root, stdout, JSON_INDENT(2)) == 0 && putchar('\n') != EOF)
     rc = 0;

@@ -15,6 +15,13 @@
  * components whose exports do not fit their role are errors naming
  * file:line. docs/flows.md is the user's reference for every key.
  *
+ * Who does what: flow_file.c reads the keys into the model (and checks
+ * what one node or one edge can show), flow_graph.c checks the graph and
+ * orders the nodes, flow_role.c maps interfaces to roles and worlds,
+ * flow_check.c finds the WIT package of those worlds, opens each node's
+ * component and checks it against its role's world (weft flow check,
+ * and weft flow run before it starts anything).
+ *
  * Everything is owned by the weft__flow_file_t (strings borrowed from its
  * TOML tree or its arena) and lives until weft__flow_file_free.
  */
@@ -54,6 +61,22 @@ const char *weft__flow_role_name(weft__flow_role_t role);
 /* The world a role's component implements, as `weft wit` names it in
  * wit/torvyn: "torvyn:streaming/source-stage@0.1.0", ... */
 const char *weft__flow_role_world(weft__flow_role_t role);
+/* The role of `interface` (len bytes, as written in a flow file:
+ * "torvyn:streaming/processor", optionally "@0.1.0"), or 0 when it names
+ * no role. A version other than 0.1.0 is 0 too, with *bad_version set
+ * (may be NULL) so that the message can say so. */
+weft__flow_role_t weft__flow_role_parse(const char *interface, size_t len,
+                                        bool *bad_version);
+/* The interface a role's component exports besides lifecycle, as flow
+ * files name it: "torvyn:streaming/processor", ... */
+const char *weft__flow_role_interface(weft__flow_role_t role);
+/* The core names of the functions a component of `role` exports, as
+ * wit-bindgen (and `weft bindgen c`) gives them, NULL-terminated:
+ * "torvyn:streaming/lifecycle@0.1.0#init", ... tests/unit/flow_file_test.c
+ * checks them against wit/torvyn. For naming a module's role from its
+ * export names alone (weft inspect); the real check of a component is
+ * weft__flow_check_node. */
+const char *const *weft__flow_role_exports(weft__flow_role_t role);
 
 /* What a full queue does (`backpressure`): block the producer (default,
  * never loses an element), drop the oldest queued element, drop the new
@@ -117,13 +140,21 @@ typedef struct weft__flow_node {
   size_t nports;
   weft__flow_window_t window; /* aggregators */
   weft__flow_loc_t loc;
+  /* Added for messages about the component and the keys below. */
+  const char *flow;               /* the name of its flow */
+  weft__flow_loc_t component_loc; /* the `component` key */
+  weft__flow_loc_t ports_loc;     /* the `ports` key (routers) */
+  weft__flow_loc_t window_loc;    /* the `window` key (aggregators) */
 } weft__flow_node_t;
 
-/* One end of an edge. `port` is "" when not written (the node's only
- * output or input). */
+/* One end of an edge. `port` is "" for a node's main output or its input
+ * (not written, or written "output" or "input" as Torvyn's files do); a
+ * router's port or a dead-letter port otherwise. Every output port has
+ * at most one edge; a node may have many incoming edges. */
 typedef struct weft__flow_end {
   size_t node; /* index into flow->nodes */
   const char *port;
+  weft__flow_loc_t loc; /* the `from` or `to` key */
 } weft__flow_end_t;
 
 typedef struct weft__flow_edge {
@@ -142,7 +173,8 @@ typedef struct weft__flow {
   size_t nnodes;
   weft__flow_edge_t *edges; /* in file order */
   size_t nedges;
-  size_t *order;            /* node indexes in a topological order */
+  size_t *order;            /* node indexes in a topological order:
+                               among nodes ready at once, file order */
   weft__flow_loc_t loc;
 } weft__flow_t;
 
@@ -162,12 +194,96 @@ typedef struct weft__flow_file {
  * Components are not opened here (see weft__flow_check_components). */
 weft__flow_file_t *weft__flow_file_parse(const char *path, const char *text,
                                          size_t len, weft_error_t *err);
-/* Read the file at `path` and parse it. */
+/* Read the file at `path` and parse it. `path` may be a directory (NULL:
+ * "."), where the flow file is Torvyn.toml, else weft-flow.toml. */
 weft__flow_file_t *weft__flow_file_load(const char *path, weft_error_t *err);
 void weft__flow_file_free(weft__flow_file_t *file);
+
+/* The names a directory's flow file may have, in the order they are
+ * tried: "Torvyn.toml", "weft-flow.toml". */
+#define WEFT__FLOW_FILE_NAMES {"Torvyn.toml", "weft-flow.toml"}
 
 /* The flow named `name`, or NULL. */
 const weft__flow_t *weft__flow_find(const weft__flow_file_t *file,
                                     const char *name);
+/* The index of node `name` in `flow`, or -1. */
+long weft__flow_node_index(const weft__flow_t *flow, const char *name);
+
+/* Limits of the values a flow file may hold (docs/flows.md). */
+#define WEFT__FLOW_DEFAULT_QUEUE_DEPTH 64
+#define WEFT__FLOW_MAX_QUEUE_DEPTH 1000000
+#define WEFT__FLOW_MAX_NAME 64 /* flows, nodes and ports */
+
+/* "block", "drop-oldest", "drop-newest", "error". */
+const char *weft__flow_backpressure_name(weft__flow_backpressure_t bp);
+/* "fail-fast", "retry", "skip", "dead-letter", "circuit-breaker". */
+const char *weft__flow_error_kind_name(weft__flow_error_kind_t kind);
+
+/* ---- components (flow_check.c) ------------------------------------------ */
+
+/* The package wit/torvyn that every role's world is in: under `wit_dir`,
+ * else $WEFT_WIT_DIR, else share/weft/wit of the installation weft runs
+ * from, else the source tree's wit/. Free with weft_wit_free; NULL with
+ * *err set when it cannot be read. */
+weft_wit_t *weft__flow_wit_load(const char *wit_dir, weft_error_t *err);
+
+/* Load the component of `node` on `engine`. A file that does not exist
+ * is an error naming the node and where its `component` key is:
+ * "flows.toml:9: node 'up' of flow 'main': component 'up.wasm' not
+ * found"; so is one that does not load. Free with weft_module_free. */
+weft_module_t *weft__flow_load_component(const weft__flow_node_t *node,
+                                         weft_engine_t *engine,
+                                         weft_error_t *err);
+/* Check that `module` fits the world of `node`'s role in `wit` (from
+ * weft__flow_wit_load): its exports and imports by name and core
+ * signature, and its memory within the node's max_memory, as
+ * weft_linker_use_world checks them when it is instantiated (it is
+ * instantiated, so the check is the one `run` will do, but none of its
+ * functions is called). 0, or an error naming the node, its role and
+ * what does not fit: "flows.toml:9: node 'up' of flow 'main' is not a
+ * processor: 'x.wasm' does not export ..." (other failures, such as a
+ * memory over max_memory, name the node and say what failed). `module`
+ * is borrowed. */
+int weft__flow_check_node(const weft__flow_node_t *node,
+                          weft_module_t *module, weft_engine_t *engine,
+                          weft_wit_t *wit, weft_error_t *err);
+/* weft__flow_load_component and weft__flow_check_node for every node of
+ * `flow`, in file order; 0 or the first error. */
+int weft__flow_check_components(const weft__flow_t *flow,
+                                weft_engine_t *engine, weft_wit_t *wit,
+                                weft_error_t *err);
+
+/* ---- for flow_file.c and flow_graph.c only ------------------------------ */
+
+/* One parse: the file being filled and, of the problems found so far, the
+ * one written first (the lowest line; 0 for the file as a whole). */
+typedef struct weft__flow_parse {
+  weft__flow_file_t *file;
+  int code;      /* 0: no problem yet */
+  int line;
+  char msg[256]; /* "file:line: message" */
+} weft__flow_parse_t;
+
+/* Keep "file:line: <message>" as the problem of the parse if none was
+ * written before `line`; returns `code`. */
+int weft__flow_fail(weft__flow_parse_t *p, int code, int line,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The checks of each edge of `flow`, whose nodes are each valid and
+ * whose edges join existing nodes (flow_graph.c): no self-loop, nothing
+ * into a source, nothing from a sink's output, a router's edges from its
+ * `ports` (or its dead-letter port) and other nodes' from their output
+ * (or dead-letter port; "output" is normalised to ""), "input" or no port
+ * on the receiving end, and at most one edge from each output port.
+ * Returns 0 or the error kept in `p`. */
+int weft__flow_graph_edges(weft__flow_parse_t *p, weft__flow_t *flow);
+
+/* The checks of the whole graph of `flow`, once weft__flow_graph_edges
+ * found nothing: every node but a source has an incoming edge, every node
+ * but a sink an edge from its output (a router: from each of its ports),
+ * every dead-letter port an edge, and there is no cycle (the message
+ * names the nodes of one). Fills flow->order. Returns 0 or the error
+ * kept in `p`. */
+int weft__flow_graph_check(weft__flow_parse_t *p, weft__flow_t *flow);
 
 #endif
