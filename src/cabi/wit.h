@@ -21,6 +21,7 @@
 #ifndef WEFT_CABI_WIT_H
 #define WEFT_CABI_WIT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +32,16 @@
 /* Longest chain of types, `use`s between interfaces or `include`s between
  * worlds that the resolver follows. */
 #define WEFT__WIT_MAX_CHAIN 1000
+
+/* The directory of the WIT packages Weft ships: $WEFT_WIT_DIR; else
+ * share/weft/wit beside the running program (PREFIX/bin/weft) or beside
+ * libweft.so, when it exists; else the source tree's wit/. Written into
+ * `out` when found there; the result lives as long as `out`. */
+const char *weft__wit_shipped_dir(char out[PATH_MAX]);
+/* Load the shipped package `pkg` ("spin", "torvyn", "unit") from `dir`
+ * (NULL: weft__wit_shipped_dir). Free with weft_wit_free. */
+weft_wit_t *weft__wit_load_shipped(const char *dir, const char *pkg,
+                                   weft_error_t *err);
 
 typedef struct weft__wit weft__wit_t;
 typedef struct weft__wit_pkg weft__wit_pkg_t;

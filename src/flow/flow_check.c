@@ -5,7 +5,6 @@
  * it known and typed right) plus the engine's (imports resolved, memory
  * within max_memory), and no function of the component is called. Also
  * where the WIT package of the roles' worlds (wit/torvyn) is. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,58 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cabi/wit.h"
 #include "flow/flow.h"
 
-#ifndef WEFT_BUILTIN_WIT_DIR
-#define WEFT_BUILTIN_WIT_DIR "wit"
-#endif
 
 /* ---- the WIT package ---------------------------------------------------- */
 
-/* The directory of the WIT files Weft ships, as src/trigger/app.c finds
- * it (wit_dir there): $WEFT_WIT_DIR; else share/weft/wit beside the
- * running program (PREFIX/bin/weft) or beside libweft.so; else the
- * source tree's. Written into out[cap]. */
-static const char *shipped_wit_dir(char *out, size_t cap) {
-  static const char anchor = 0; /* an address inside libweft, for dladdr */
-  const char *e = getenv("WEFT_WIT_DIR");
-  const char *homes[2] = {NULL, NULL};
-  char exe[PATH_MAX];
-  Dl_info dl;
-  ssize_t n;
-  if (e && *e)
-    return e;
-  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
-    exe[n] = 0;
-    homes[0] = exe;
-  }
-  if (dladdr(&anchor, &dl) && dl.dli_fname && dl.dli_fname[0] == '/')
-    homes[1] = dl.dli_fname;
-  for (size_t i = 0; i < 2; i++) {
-    const char *slash = homes[i] ? strrchr(homes[i], '/') : NULL;
-    char candidate[PATH_MAX];
-    int len;
-    if (!slash)
-      continue;
-    len = snprintf(candidate, sizeof candidate, "%.*s/../share/weft/wit",
-                   (int)(slash - homes[i]), homes[i]);
-    if (len > 0 && (size_t)len < sizeof candidate && cap >= PATH_MAX &&
-        realpath(candidate, out))
-      return out;
-  }
-  return WEFT_BUILTIN_WIT_DIR;
-}
-
 /* See flow.h. */
 weft_wit_t *weft__flow_wit_load(const char *wit_dir, weft_error_t *err) {
-  char found[PATH_MAX], path[PATH_MAX + 16];
-  const char *dir = wit_dir ? wit_dir : shipped_wit_dir(found, sizeof found);
-  int n = snprintf(path, sizeof path, "%s/torvyn", dir);
-  if (n < 0 || (size_t)n >= sizeof path) {
-    WEFT_ERR(err, WEFT_EINVAL, "path '%s/torvyn' is too long", dir);
-    return NULL;
-  }
-  return weft_wit_load(path, err);
+  return weft__wit_load_shipped(wit_dir, "torvyn", err);
 }
 
 /* ---- components --------------------------------------------------------- */

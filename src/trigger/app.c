@@ -1,6 +1,5 @@
 /* app.c - a running trigger app (app.h): load the components the
  * triggers use, grant them their host APIs, start the triggers. */
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "app/manifest.h"
 #include "app/route.h"
 #include "app/runtime_config.h"
+#include "cabi/wit.h"
 #include "trigger/app.h"
 #include "trigger/files.h"
 #include "trigger/http.h"
@@ -173,53 +173,11 @@ static int load_comp(weft__app_t *app, comp_t *c, weft_wit_t *wit,
   return 0;
 }
 
-/* Where the WIT files Weft ships are: cfg->wit_dir; else $WEFT_WIT_DIR;
- * else share/weft/wit of the installation this code runs from, found
- * from the running program (PREFIX/bin/weft) or, for a program linked
- * with libweft.so (a trigger executor, an embedder), from the library
- * (PREFIX/lib/libweft.so); else the source tree's wit/, compiled in. The
- * string lives until the calling thread's next call. */
-static const char *wit_dir(const weft__app_config_t *cfg) {
-  static _Thread_local char found[PATH_MAX];
-  static const char anchor = 0; /* an address inside libweft, for dladdr */
-  if (cfg->wit_dir)
-    return cfg->wit_dir;
-  const char *e = getenv("WEFT_WIT_DIR");
-  if (e && *e)
-    return e;
-  char exe[4096];
-  const char *homes[2] = {NULL, NULL};
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = 0;
-    homes[0] = exe;
-  }
-  Dl_info info;
-  if (dladdr(&anchor, &info) && info.dli_fname && info.dli_fname[0] == '/')
-    homes[1] = info.dli_fname;
-  for (size_t i = 0; i < 2; i++) {
-    const char *slash = homes[i] ? strrchr(homes[i], '/') : NULL;
-    if (!slash)
-      continue;
-    char candidate[PATH_MAX];
-    int len = snprintf(candidate, sizeof candidate, "%.*s/../share/weft/wit",
-                       (int)(slash - homes[i]), homes[i]);
-    /* realpath fails when it does not exist, and names it plainly. */
-    if (len > 0 && (size_t)len < sizeof candidate &&
-        realpath(candidate, found))
-      return found;
-  }
-  return WEFT_BUILTIN_WIT_DIR;
-}
-
+/* The shipped WIT package `pkg`, from cfg->wit_dir or where Weft finds
+ * its own (weft__wit_shipped_dir). */
 static weft_wit_t *load_wit(const weft__app_config_t *cfg, const char *pkg,
                             weft_error_t *err) {
-  char *dir = join(wit_dir(cfg), pkg);
-  weft_wit_t *w = dir ? weft_wit_load(dir, err) : NULL;
-  if (!dir)
-    WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
-  free(dir);
-  return w;
+  return weft__wit_load_shipped(cfg->wit_dir, pkg, err);
 }
 
 /* Check that every `-c ID` names a component. */
