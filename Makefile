@@ -284,6 +284,10 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SRC_reader := src/engine/reader.c src/util/buf.c src/util/error.c \
                    src/util/utf8.c
+FUZZ_SRC_flow := src/flow/flow_file.c src/flow/flow_graph.c \
+                 src/flow/flow_role.c src/toml/toml.c src/toml/toml_tree.c \
+                 src/util/arena.c src/util/buf.c src/util/error.c \
+                 src/util/file.c src/util/parse.c src/util/utf8.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)

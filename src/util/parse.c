@@ -1,5 +1,7 @@
 /* parse.c - the duration and size arguments every command and trigger
  * takes (util.h). */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +10,7 @@
 int weft__parse_duration(const char *s, uint64_t *ns) {
   char *end;
   double v = strtod(s, &end);
-  if (end == s || v < 0)
+  if (end == s || !isfinite(v) || v < 0)
     return -1;
   double mul = 1e9;
   if (!strcmp(end, "ms"))
@@ -23,14 +25,18 @@ int weft__parse_duration(const char *s, uint64_t *ns) {
     mul = 3600e9;
   else if (*end && strcmp(end, "s"))
     return -1;
+  /* Past UINT64_MAX ns (584 years) the cast would be undefined. */
+  if (v * mul >= 18446744073709551615.0)
+    return -1;
   *ns = (uint64_t)(v * mul);
   return 0;
 }
 
 int weft__parse_size(const char *s, uint64_t *bytes) {
   char *end;
+  errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
-  if (end == s || *s == '-')
+  if (end == s || *s == '-' || errno == ERANGE)
     return -1;
   uint64_t mul = 1;
   if (!strcmp(end, "KiB") || !strcmp(end, "K") || !strcmp(end, "k"))
@@ -40,6 +46,8 @@ int weft__parse_size(const char *s, uint64_t *bytes) {
   else if (!strcmp(end, "GiB") || !strcmp(end, "G"))
     mul = 1ull << 30;
   else if (*end && strcmp(end, "B"))
+    return -1;
+  if (v > UINT64_MAX / mul)
     return -1;
   *bytes = (uint64_t)v * mul;
   return 0;
