@@ -264,7 +264,7 @@ $(BUILD)/examples/embed-app: examples/embed-app/embed-app.c $(BUILD)/libweft.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libweft.a $(LDFLAGS) $(LIBS)
 
 clean:
-	rm -rf build build-asan $(EXAMPLE_WASM) examples/trigger-*/*-guest.wasm
+	rm -rf build build-asan examples/*/*.wasm
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
