@@ -581,6 +581,20 @@ WEFT_EXTERN int weft_app_setting_string(const weft_app_t *app, size_t i,
 WEFT_EXTERN int weft_app_setting_int(const weft_app_t *app, size_t i,
                                      const char *key, int64_t *out,
                                      weft_error_t *err);
+/* For a setting the trigger read and refuses (out of range, unknown
+ * name): fills `err` with WEFT_EINVAL and the printf-style message after
+ * the manifest's file:line of key `key` of entry i (or of
+ * [application.trigger.T]), or of the table's header when the key is
+ * absent: "spin.toml:19: 'interval_secs' must be at least 1, not 0".
+ * Returns WEFT_EINVAL, for `init` to return as it is. */
+WEFT_EXTERN int weft_app_setting_error(const weft_app_t *app, size_t i,
+                                       const char *key, weft_error_t *err,
+                                       const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* The --speedup N of `weft up` (which passes it on to every executor) or
+ * of the executor's own command line: a trigger that fires on a schedule
+ * fires N times as often. 1 when none was given. */
+WEFT_EXTERN uint32_t weft_app_speedup(const weft_app_t *app);
 /* The app's name and the directory of its manifest. */
 WEFT_EXTERN const char *weft_app_name(const weft_app_t *app);
 WEFT_EXTERN const char *weft_app_dir(const weft_app_t *app);

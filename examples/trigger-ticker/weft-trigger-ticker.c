@@ -6,7 +6,8 @@
  * ticker.wit) is called with n = 1, 2, ... One thread serves every entry.
  * A tick that falls due while an earlier call still runs is skipped, not
  * queued. [application.trigger.ticker] `speedup = N` (optional) makes every
- * interval N times shorter. `weft up` starts this program for an app with
+ * interval N times shorter, and so does `weft up --speedup M` (with both,
+ * N * M times). `weft up` starts this program for an app with
  * [[trigger.ticker]] entries (found in $WEFT_PLUGINS_DIR, then on PATH);
  * by hand: weft-trigger-ticker -f spin.toml.
  *
@@ -91,12 +92,13 @@ static int init(void *data, weft_app_t *app, weft_error_t *err) {
       *err = (weft_error_t){0};
   } else if (rc < 0) {
     return rc;
-  } else if (speedup < 1) {
-    return fail(err, WEFT_EINVAL,
-                "app '%s': [application.trigger.ticker] speedup must be at "
-                "least 1, not %lld",
-                weft_app_name(app), (long long)speedup);
+  } else if (speedup < 1 || speedup > 1000000) {
+    return weft_app_setting_error(app, WEFT_APP_SETTINGS, "speedup", err,
+                                  "'speedup' must be from 1 to 1000000, "
+                                  "not %lld",
+                                  (long long)speedup);
   }
+  speedup *= weft_app_speedup(app); /* weft up --speedup N */
   t->n = weft_app_trigger_count(app);
   if (!(t->entries = calloc(t->n ? t->n : 1, sizeof *t->entries)))
     return fail(err, WEFT_ENOMEM, "out of memory");
@@ -109,10 +111,10 @@ static int init(void *data, weft_app_t *app, weft_error_t *err) {
     if ((rc = weft_app_setting_int(app, i, "interval_secs", &secs, err)) < 0)
       return rc;
     if (secs < 1)
-      return fail(err, WEFT_EINVAL,
-                  "ticker '%s' (component '%s'): interval_secs must be at "
-                  "least 1, not %lld",
-                  e->id, e->component, (long long)secs);
+      return weft_app_setting_error(app, i, "interval_secs", err,
+                                    "'interval_secs' must be at least 1, "
+                                    "not %lld",
+                                    (long long)secs);
     e->interval_ns = (uint64_t)secs * 1000000000u / (uint64_t)speedup;
     if (!e->interval_ns)
       e->interval_ns = 1;

@@ -1,6 +1,7 @@
 /* api.c - the trigger API of weft.h: weft_trigger_main, which makes a
  * program a trigger executor, and the app as a trigger sees it. */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,37 +36,94 @@ const char *weft_app_trigger_component(const weft_app_t *a, size_t i) {
   return t ? t->component_id : NULL;
 }
 
-/* The table holding entry i's settings, or [application.trigger.T]. */
-static const weft__toml_t *settings(const weft_app_t *a, size_t i,
-                                    weft_error_t *err) {
+/* Where the settings of entry i, or of [application.trigger.T], are
+ * written: their table, the line of its header and its name for messages
+ * ("[[trigger.ticker]]"). settings() returns 0, or WEFT_ENOTFOUND when
+ * there is no [application.trigger.T] (WEFT_EINVAL for no entry i), with
+ * `err` filled, p->table NULL and p->file still set (p->line 0). */
+typedef struct place {
+  const weft__toml_t *table;
+  const char *file;
+  int line;
+  char name[160];
+} place_t;
+
+static int settings(const weft_app_t *a, size_t i, place_t *p,
+                    weft_error_t *err) {
+  const weft__manifest_t *m = weft__app_manifest(a->app);
+  const char *type = a->cfg.only_type ? a->cfg.only_type : "?";
+  *p = (place_t){.file = m->file};
   if (i != WEFT_APP_SETTINGS) {
     const weft__manifest_trigger_t *t = own(a, i);
     if (!t)
-      WEFT_ERR(err, WEFT_EINVAL, "no trigger entry %zu", i);
-    return t ? t->table : NULL;
+      return WEFT_ERR(err, WEFT_EINVAL, "no trigger entry %zu", i);
+    p->table = t->table;
+    p->line = t->loc.line;
+    snprintf(p->name, sizeof p->name, "[[trigger.%s]]", t->type);
+    return 0;
   }
-  const weft__manifest_t *m = weft__app_manifest(a->app);
+  snprintf(p->name, sizeof p->name, "[application.trigger.%s]", type);
   for (size_t k = 0; k < m->app.trigger_settings_len; k++)
     if (a->cfg.only_type &&
-        !strcmp(m->app.trigger_settings[k].type, a->cfg.only_type))
-      return m->app.trigger_settings[k].table;
-  WEFT_ERR(err, WEFT_ENOTFOUND, "%s has no [application.trigger.%s]",
-           m->file, a->cfg.only_type ? a->cfg.only_type : "?");
-  return NULL;
+        !strcmp(m->app.trigger_settings[k].type, a->cfg.only_type)) {
+      p->table = m->app.trigger_settings[k].table;
+      p->line = p->table->line;
+      return 0;
+    }
+  return WEFT_ERR(err, WEFT_ENOTFOUND, "%s has no %s", m->file, p->name);
 }
 
+/* A key the table lacks, named as the manifest's own errors name one:
+ * "spin.toml:17: missing key 'interval_secs' in [[trigger.ticker]]". */
+static int missing(const place_t *p, const char *key, weft_error_t *err) {
+  return WEFT_ERR(err, WEFT_ENOTFOUND, "%s:%d: missing key '%s' in %s",
+                  p->file, p->line, key, p->name);
+}
+
+/* Both getters: a type that differs is the TOML getter's message, which
+ * names the key's file:line ("spin.toml:19: 'interval_secs' must be an
+ * integer"). */
 int weft_app_setting_string(const weft_app_t *a, size_t i, const char *key,
                             const char **out, weft_error_t *err) {
-  const weft__toml_t *t = settings(a, i, err);
-  return t ? weft__toml_get_string(t, key, out, err)
-           : (err ? err->code : WEFT_ENOTFOUND);
+  place_t p;
+  int rc = settings(a, i, &p, err);
+  if (rc < 0)
+    return rc;
+  if (!weft__toml_get_kv(p.table, key))
+    return missing(&p, key, err);
+  return weft__toml_get_string(p.table, key, out, err);
 }
 
 int weft_app_setting_int(const weft_app_t *a, size_t i, const char *key,
                          int64_t *out, weft_error_t *err) {
-  const weft__toml_t *t = settings(a, i, err);
-  return t ? weft__toml_get_int(t, key, out, err)
-           : (err ? err->code : WEFT_ENOTFOUND);
+  place_t p;
+  int rc = settings(a, i, &p, err);
+  if (rc < 0)
+    return rc;
+  if (!weft__toml_get_kv(p.table, key))
+    return missing(&p, key, err);
+  return weft__toml_get_int(p.table, key, out, err);
+}
+
+int weft_app_setting_error(const weft_app_t *a, size_t i, const char *key,
+                           weft_error_t *err, const char *fmt, ...) {
+  place_t p;
+  char msg[sizeof err->msg];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  /* A missing table leaves p.file set and p.line 0. */
+  (void)settings(a, i, &p, NULL);
+  const weft__toml_kv_t *kv = p.table ? weft__toml_get_kv(p.table, key) : NULL;
+  int line = kv ? kv->line : p.line;
+  if (line > 0)
+    return WEFT_ERR(err, WEFT_EINVAL, "%s:%d: %s", p.file, line, msg);
+  return WEFT_ERR(err, WEFT_EINVAL, "%s: %s", p.file, msg);
+}
+
+uint32_t weft_app_speedup(const weft_app_t *a) {
+  return a->cfg.speedup ? a->cfg.speedup : 1;
 }
 
 const char *weft_app_name(const weft_app_t *a) {
@@ -93,7 +151,7 @@ void weft_app_release(weft_app_t *a, const char *id, weft_instance_t *inst) {
     weft__pool_give(pool, inst);
 }
 
-/* ---- weft_trigger_main ---------------------------------------------------- */
+/* ---- weft_trigger_main --------------------------------------------------- */
 
 static weft_stop_t *signalled; /* what SIGINT and SIGTERM stop */
 

@@ -28,7 +28,8 @@ const char weft__up_options_help[] =
     "                             (Spin's runtime-config.toml)\n"
     "      --key-value K=V        set K in the default key-value store\n"
     "                             (repeatable)\n"
-    "      --speedup N            timer triggers fire N times as often\n"
+    "      --speedup N            timers fire N times as often (executors\n"
+    "                             get it too: weft_app_speedup)\n"
     "      --stop-timeout D       on SIGINT/SIGTERM, how long trigger\n"
     "                             executors get before SIGKILL (10s)\n"
     "  -h, --help                 show this help\n";

@@ -5,7 +5,8 @@
 # a missing executor, restart after SIGKILL, a crash loop that ends the
 # app (exit 3) or is left down while HTTP keeps answering, settings
 # errors, SIGTERM with no process left behind (SIGKILL past
-# --stop-timeout), the executors dying with a SIGKILLed weft, and http +
+# --stop-timeout), the executors dying with a SIGKILLed weft, --speedup
+# passed on to an executor (the example ticker), and http +
 # timer + two external types (the trigger API's example ticker and a
 # fake) in one app.
 . "$(dirname "$0")/lib.sh"
@@ -375,6 +376,33 @@ kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
 all_gone "executor gone with weft" $(recorded_pids "$REC/record.pids")
+
+# ---- --speedup reaches the executors (#5) -------------------------------------
+
+# weft up passes its --speedup on, and weft-trigger-ticker reads it with
+# weft_app_speedup: at interval_secs = 1000 a tick only comes within the
+# wait at all when the speedup arrives (1000 s / 10000 = 100 ms).
+app speedup "[[trigger.ticker]]
+component = \"beat\"
+interval_secs = 1000
+[component.beat]
+source = \"ticker-guest.wasm\""
+cp "$ROOT/examples/trigger-ticker/ticker-guest.wasm" "$APP/" 2>/dev/null &&
+  cp "$BUILD/examples/weft-trigger-ticker" "$PLUG/" 2>/dev/null ||
+  not_ok "weft-trigger-ticker or ticker-guest.wasm is missing (make guests)"
+up_start --speedup 10000
+wait_has "--speedup 10000 reaches the ticker executor" "tick " \
+  "$APP/.weft/logs/beat_stdout.txt" 3
+up_interrupt
+same "--speedup: exit status after SIGINT" 0 "$rc"
+# With [application.trigger.ticker] speedup too, the intervals are
+# divided by both: 100000 s / (1000 * 1000) = 100 ms would be 100 s with
+# either alone. By hand, three ticks, then exit.
+printf '[application.trigger.ticker]\nspeedup = 1000\n' >>"$APP/spin.toml"
+sed -i 's/^interval_secs = 1000$/interval_secs = 100000/' "$APP/spin.toml"
+run timeout 30 "$PLUG/weft-trigger-ticker" -f "$APP" --speedup 1000 \
+  --ticks 3
+same "speedup setting times --speedup: three ticks, exit 0" 0 "$rc"
 
 # ---- http + timer + an external type in one app ------------------------------
 

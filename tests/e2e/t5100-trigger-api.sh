@@ -5,8 +5,8 @@
 # embedding example embed-app built with pkg-config against the install
 # only, their guests built by the installed `weft build`; the ticker under
 # the installed `weft up` and run by hand, the socket trigger answering a
-# real client on a UNIX socket, bad settings naming the manifest's
-# file:line, embed-app serving HTTP; and the installed weft and libweft.so
+# real client on a UNIX socket, bad settings (of the wrong type, refused
+# by the trigger, missing) naming the manifest's file:line, embed-app serving HTTP; and the installed weft and libweft.so
 # reading the installed WIT files.
 . "$(dirname "$0")/lib.sh"
 
@@ -193,10 +193,30 @@ run timeout 60 "$PLUGINS/weft-trigger-ticker" -f "$BAD/spin.toml"
 same "interval_secs = \"x\": exit 1" "1" "$rc"
 has "interval_secs = \"x\": file:line" \
   "$BAD/spin.toml:$line: 'interval_secs' must be an integer" "$err"
+# A value the trigger itself refuses is named where it is written too
+# (weft_app_setting_error, #5).
 sed -i 's/^interval_secs = .*/interval_secs = 0/' "$BAD/spin.toml"
 run timeout 60 "$PLUGINS/weft-trigger-ticker" -f "$BAD/spin.toml"
 same "interval_secs = 0: exit 1" "1" "$rc"
-has "interval_secs = 0: why" "interval_secs must be at least 1, not 0" "$err"
+has "interval_secs = 0: file:line and why" \
+  "$BAD/spin.toml:$line: 'interval_secs' must be at least 1, not 0" "$err"
+sed -i -e 's/^interval_secs = .*/interval_secs = 1/' \
+  -e 's/^speedup = .*/speedup = 0/' "$BAD/spin.toml"
+sline=$(grep -n '^speedup' "$BAD/spin.toml" | cut -d: -f1)
+run timeout 60 "$PLUGINS/weft-trigger-ticker" -f "$BAD/spin.toml"
+same "speedup = 0: exit 1" "1" "$rc"
+has "speedup = 0: file:line and why" \
+  "$BAD/spin.toml:$sline: 'speedup' must be from 1 to 1000000, not 0" "$err"
+# A key that is missing: the line of its entry's header, named as the
+# manifest names it.
+sed -e '/^interval_secs = /d' -e 's/^speedup = .*/speedup = 1/' \
+  "$BAD/spin.toml" >"$BAD/nointerval.toml"
+hline=$(grep -n '^\[\[trigger.ticker\]\]' "$BAD/nointerval.toml" |
+  cut -d: -f1)
+run timeout 60 "$PLUGINS/weft-trigger-ticker" -f "$BAD/nointerval.toml"
+same "no interval_secs: exit 1" "1" "$rc"
+has "no interval_secs: file:line" "$BAD/nointerval.toml:$hline: missing \
+key 'interval_secs' in [[trigger.ticker]]" "$err"
 sed -i -e 's/^interval_secs = .*/interval_secs = 1/' \
   -e 's/^speedup = .*/speedup = "fast"/' "$BAD/spin.toml"
 line=$(grep -n '^speedup' "$BAD/spin.toml" | cut -d: -f1)

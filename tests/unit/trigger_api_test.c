@@ -52,6 +52,11 @@ typedef struct seen {
   int calls_ok;
   int stop_seen;
   char extra[64];
+  /* Messages naming where a setting is written (#5). */
+  char bad_msg[256], missing_msg[256], range_msg[256], app_range_msg[256],
+      absent_msg[256];
+  int range_rc;
+  uint32_t speedup;
 } seen_t;
 
 static int on_option(void *data, const char *name, const char *value,
@@ -76,7 +81,20 @@ static int run(void *data, weft_app_t *app, weft_stop_t *stop,
     return err->code;
   snprintf(s->greeting, sizeof s->greeting, "%s", greeting);
   s->bad_rc = weft_app_setting_int(app, 0, "greeting_int", &s->times, &e);
+  snprintf(s->bad_msg, sizeof s->bad_msg, "%s", e.msg);
   s->missing_rc = weft_app_setting_int(app, 0, "nope", &s->times, &e);
+  snprintf(s->missing_msg, sizeof s->missing_msg, "%s", e.msg);
+  /* Values the trigger refuses, named where they are written. */
+  s->range_rc = weft_app_setting_error(app, 0, "times", &e,
+                                       "'times' must be at most %d, not %d",
+                                       1, (int)s->times);
+  snprintf(s->range_msg, sizeof s->range_msg, "%s", e.msg);
+  weft_app_setting_error(app, WEFT_APP_SETTINGS, "greeting", &e,
+                         "'greeting' must be %s", "polite");
+  snprintf(s->app_range_msg, sizeof s->app_range_msg, "%s", e.msg);
+  weft_app_setting_error(app, 0, "absent", &e, "'absent' is needed");
+  snprintf(s->absent_msg, sizeof s->absent_msg, "%s", e.msg);
+  s->speedup = weft_app_speedup(app);
   for (int64_t k = 0; k < 2; k++) {
     const char *id = weft_app_trigger_component(app, 0);
     weft_instance_t *inst = weft_app_instantiate(app, id, err);
@@ -127,13 +145,34 @@ static void custom_trigger(void **state) {
   char prog[] = "weft-trigger-tick", flavour[] = "--flavour", mint[] = "mint",
        listen[] = "--listen", addr[] = "127.0.0.1:0", f[] = "-f",
        bad[] = "--no-such-option";
-  char *argv[] = {prog, flavour, mint, listen, addr, f, path, NULL};
-  assert_int_equal(weft_trigger_main(7, argv, &t), 0);
+  char speedup[] = "--speedup", seven[] = "7";
+  char *argv[] = {prog,  flavour, mint, listen,  addr,
+                  speedup, seven, f,    path,    NULL};
+  assert_int_equal(weft_trigger_main(9, argv, &t), 0);
   assert_int_equal(s.count, 1);
   assert_int_equal(s.times, 2);
   assert_string_equal(s.greeting, "hello");
   assert_int_equal(s.bad_rc, WEFT_EINVAL);
   assert_int_equal(s.missing_rc, WEFT_ENOTFOUND);
+  /* Every message about a setting names the manifest's file:line (#5):
+   * the key's line, or the table's header for a key that is absent. */
+  char want[4400];
+  snprintf(want, sizeof want, "%s:11: 'greeting_int' must be an integer",
+           path);
+  assert_string_equal(s.bad_msg, want);
+  snprintf(want, sizeof want, "%s:8: missing key 'nope' in [[trigger.tick]]",
+           path);
+  assert_string_equal(s.missing_msg, want);
+  assert_int_equal(s.range_rc, WEFT_EINVAL);
+  snprintf(want, sizeof want, "%s:10: 'times' must be at most 1, not 2",
+           path);
+  assert_string_equal(s.range_msg, want);
+  snprintf(want, sizeof want, "%s:5: 'greeting' must be polite", path);
+  assert_string_equal(s.app_range_msg, want);
+  snprintf(want, sizeof want, "%s:8: 'absent' is needed", path);
+  assert_string_equal(s.absent_msg, want);
+  /* weft up's --speedup, which it passes on to executors (#5). */
+  assert_int_equal(s.speedup, 7);
   assert_int_equal(s.calls_ok, 2);
   assert_int_equal(s.stop_seen, 0);
   assert_string_equal(s.extra, "flavour=mint");
@@ -150,6 +189,7 @@ static void custom_trigger(void **state) {
   memset(&s, 0, sizeof s);
   assert_int_equal(weft_trigger_main(1, argv2, &t), 0);
   assert_int_equal(s.calls_ok, 2);
+  assert_int_equal(s.speedup, 1); /* none given */
   char *argv3[] = {prog, bad, NULL};
   assert_int_equal(weft_trigger_main(2, argv3, &t), 2);
   unsetenv("WEFT_MANIFEST_URL");
@@ -158,7 +198,7 @@ static void custom_trigger(void **state) {
 
   /* Another API version is refused. */
   t.api_version = WEFT_TRIGGER_API_VERSION + 1;
-  assert_int_equal(weft_trigger_main(7, argv, &t), 1);
+  assert_int_equal(weft_trigger_main(9, argv, &t), 1);
 }
 
 /* ---- an app built in code ----------------------------------------------- */
