@@ -557,8 +557,9 @@ typedef struct weft_trigger {
  * `run` fails, 2 for a usage error). The app comes from `-f FILE|DIR` or
  * else WEFT_MANIFEST_URL (or SPIN_MANIFEST_URL), a file:// URL. Common
  * options are those of `weft up`; the ones that do not concern this
- * trigger (--listen, --speedup, ...) are accepted and ignored, since
- * `weft up` passes its own options to every executor. */
+ * trigger (--listen, ...) are accepted and ignored, since `weft up`
+ * passes its own options to every executor; --speedup reaches the
+ * trigger through weft_app_speedup. */
 WEFT_EXTERN int weft_trigger_main(int argc, char **argv,
                                   const weft_trigger_t *trigger);
 

@@ -84,15 +84,18 @@ __attribute__((format(printf, 3, 4))) static int fail(weft_error_t *err,
 static int socket_path(weft_app_t *app, size_t i, char **out,
                        weft_error_t *err) {
   const char *p;
+  size_t from = i; /* the table the path was read from, for messages */
   int rc = weft_app_setting_string(app, i, "path", &p, err);
+  if (rc == WEFT_ENOTFOUND) {
+    from = WEFT_APP_SETTINGS;
+    rc = weft_app_setting_string(app, from, "path", &p, err);
+  }
   if (rc == WEFT_ENOTFOUND)
-    rc = weft_app_setting_string(app, WEFT_APP_SETTINGS, "path", &p, err);
-  if (rc == WEFT_ENOTFOUND)
-    return fail(err, WEFT_EINVAL,
-                "socket '%s' (component '%s'): no path: set `path` in its "
-                "[[trigger.socket]] or in [application.trigger.socket]",
-                weft_app_trigger_id(app, i),
-                weft_app_trigger_component(app, i));
+    return weft_app_setting_error(
+        app, i, "path", err,
+        "socket '%s' (component '%s'): no path: set `path` in its "
+        "[[trigger.socket]] or in [application.trigger.socket]",
+        weft_app_trigger_id(app, i), weft_app_trigger_component(app, i));
   if (rc < 0)
     return rc; /* the message names the manifest's file:line */
   const char *dir = p[0] == '/' ? "" : weft_app_dir(app);
@@ -101,11 +104,12 @@ static int socket_path(weft_app_t *app, size_t i, char **out,
     return fail(err, WEFT_ENOMEM, "out of memory");
   snprintf(*out, n, "%s%s%s", dir, *dir ? "/" : "", p);
   if (strlen(*out) >= sizeof ((struct sockaddr_un *)0)->sun_path)
-    return fail(err, WEFT_EINVAL,
-                "socket '%s': path '%s' is longer than a UNIX socket "
-                "path may be (%zu bytes)",
-                weft_app_trigger_id(app, i), *out,
-                sizeof ((struct sockaddr_un *)0)->sun_path - 1);
+    return weft_app_setting_error(
+        app, from, "path", err,
+        "socket '%s': path '%s' is longer than a UNIX socket path may be "
+        "(%zu bytes)",
+        weft_app_trigger_id(app, i), *out,
+        sizeof ((struct sockaddr_un *)0)->sun_path - 1);
   return 0;
 }
 

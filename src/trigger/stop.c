@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,13 @@ int weft_stop_wait(weft_stop_t *s, uint64_t timeout_ns) {
     uint64_t now = weft__now_ns();
     if (now >= end)
       return 0;
-    uint64_t ms = (end - now + 999999) / 1000000;
+    /* ppoll sleeps to the nanosecond: poll's whole milliseconds made
+     * every scheduled event of an executor up to 1 ms late. */
+    uint64_t left = end - now;
+    struct timespec ts = {.tv_sec = (time_t)(left / 1000000000u),
+                          .tv_nsec = (long)(left % 1000000000u)};
     struct pollfd p = {.fd = s->pipe[0], .events = POLLIN};
-    poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+    ppoll(&p, 1, &ts, NULL);
   }
   return 1;
 }

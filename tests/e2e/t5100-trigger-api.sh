@@ -284,8 +284,9 @@ pid=
 sed '/^path = /d' "$APP/spin.toml" >"$APP/nopath.toml"
 run timeout 60 "$PLUGINS/weft-trigger-socket" -f "$APP/nopath.toml"
 same "socket without path: exit 1" "1" "$rc"
-has "socket without path: why" \
-  "socket 'shout-socket-trigger' (component 'shout'): no path" \
+line=$(grep -n '^\[\[trigger.socket\]\]' "$APP/nopath.toml" | cut -d: -f1)
+has "socket without path: why, at its [[trigger.socket]]" \
+  "nopath.toml:$line: socket 'shout-socket-trigger' (component 'shout')" \
   "$err"
 
 # ---- embed-app -------------------------------------------------------------------
