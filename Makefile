@@ -137,7 +137,8 @@ $(BUILD)/guests/timer_%.wasm: tests/guests/timer_%.c sdk/c/src/spin_timer.c
 # Flow stage guests: tests/guests/ROLE_*.c is a component of ROLE's world
 # (wit/torvyn), linked with that world's glue from sdk/c.
 define stage_rule
-$$(BUILD)/guests/$1_%.wasm: tests/guests/$1_%.c sdk/c/src/$1_stage.c
+$$(BUILD)/guests/$1_%.wasm: tests/guests/$1_%.c sdk/c/src/$1_stage.c \
+                            sdk/c/include/weft_json.h
 	@mkdir -p $$(dir $$@)
 	$$(WASM_CC) $$(WASM_FLAGS) -mexec-model=reactor -o $$@ $$< \
 	  sdk/c/src/$1_stage.c
@@ -146,6 +147,25 @@ $(foreach r,source processor filter router aggregator sink,\
   $(eval $(call stage_rule,$r)))
 
 # ---- flows (#6): flow examples ----
+# examples/flow-*/NAME.c becomes NAME.wasm beside the Torvyn.toml that
+# names it, linked with the sdk/c glue of its role's world (flow_world_*),
+# and rebuilt when weft_json.h, the guests' JSON parser, changes.
+FLOW_EXAMPLES := flow-basic/lines:source flow-basic/upper:processor \
+  flow-basic/print:sink flow-rate-limit/events:source \
+  flow-rate-limit/rate_limit:filter flow-rate-limit/print:sink \
+  flow-router/numbers:source flow-router/classify:router \
+  flow-router/sum:aggregator flow-router/print:sink
+define flow_example_rule
+examples/$1.wasm: examples/$1.c sdk/c/src/$2_stage.c sdk/c/include/$2_stage.h \
+                  sdk/c/include/weft_json.h
+	$$(WASM_CC) $$(WASM_FLAGS) -mexec-model=reactor -o $$@ $$< \
+	  sdk/c/src/$2_stage.c
+endef
+$(foreach e,$(FLOW_EXAMPLES),\
+  $(eval $(call flow_example_rule,$(word 1,$(subst :, ,$e)),$(word 2,$(subst :, ,$e)))))
+FLOW_EXAMPLE_WASM := $(foreach e,$(FLOW_EXAMPLES),\
+  examples/$(word 1,$(subst :, ,$e)).wasm)
+guests: $(FLOW_EXAMPLE_WASM)
 # ---- end flows ----
 
 # ---- units (#7): unit guests and examples ----

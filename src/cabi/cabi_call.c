@@ -1,10 +1,123 @@
 /* cabi_call.c - calling a world's exports with component values:
  * weft_call, and weft_call_wave for calls written in WAVE. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cabi/cabi_int.h"
 #include "cabi/wave.h"
+
+/* ---- per-function layouts ------------------------------------------------ */
+
+/* Functions are shared by every instance of a linker, on any thread: the
+ * memo is filled once under this lock, then only read. */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t memo_slot(const weft__wit_type_t *t) {
+  uintptr_t a = (uintptr_t)t;
+  return (size_t)((a >> 4) ^ (a >> 12)) % CABI_MEMO_TYPES;
+}
+
+/* Add `t` and the compound types inside it to f's memo (while there is
+ * room; what does not fit is computed at each use). */
+static void memo_add(weft_func_t *f, const weft__wit_type_t *t, int depth) {
+  t = weft__wit_unalias(t);
+  if (!t || depth > WEFT__WIT_MAX_DEPTH)
+    return;
+  switch (t->kind) {
+  case WEFT__WIT_LIST:
+    memo_add(f, t->m[0].type, depth + 1);
+    return;
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE:
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT:
+  case WEFT__WIT_FLAGS:
+    break;
+  default:
+    return;
+  }
+  /* Open addressing by the type's address. */
+  size_t h = memo_slot(t);
+  for (uint32_t k = 0; k < CABI_MEMO_TYPES; k++) {
+    const weft__wit_type_t *at = f->memo[(h + k) % CABI_MEMO_TYPES].t;
+    if (at == t)
+      return;
+    if (!at)
+      break;
+  }
+  if (f->nmemo == CABI_MEMO_TYPES)
+    return;
+  while (f->memo[h].t)
+    h = (h + 1) % CABI_MEMO_TYPES;
+  f->nmemo++;
+  cabi_layout_t *l = &f->memo[h];
+  memset(l, 0, sizeof *l);
+  l->t = t;
+  l->size = cabi_size(t);
+  l->align = cabi_align(t);
+  if (t->kind == WEFT__WIT_RECORD || t->kind == WEFT__WIT_TUPLE) {
+    for (size_t i = 0; i < t->n && i < CABI_MEMO_FIELDS; i++)
+      l->off[i] = cabi_seq_offset(t->m, t->n, i);
+  } else if (t->kind != WEFT__WIT_FLAGS) {
+    l->payload = cabi_payload_offset(t);
+    cabi_flatten(t, &l->flat);
+  }
+  if (t->kind == WEFT__WIT_RECORD || t->kind == WEFT__WIT_TUPLE)
+    for (size_t i = 0; i < t->n; i++)
+      memo_add(f, t->m[i].type, depth + 1);
+  else if (t->kind != WEFT__WIT_FLAGS)
+    for (size_t i = 0; i < cabi_ncases(t); i++)
+      if (cabi_case(t, i))
+        memo_add(f, cabi_case(t, i), depth + 1);
+}
+
+const cabi_layout_t *cabi_layout(const weft_func_t *cf,
+                                 const weft__wit_type_t *t) {
+  weft_func_t *f = (weft_func_t *)cf; /* the memo is a cache */
+  if (!__atomic_load_n(&f->memo_ready, __ATOMIC_ACQUIRE)) {
+    pthread_mutex_lock(&memo_lock);
+    if (!f->memo_ready) {
+      for (size_t i = 0; i < f->wf->nparams; i++)
+        memo_add(f, f->wf->params[i].type, 0);
+      for (size_t i = 0; i < f->wf->nresults; i++)
+        memo_add(f, f->wf->results[i].type, 0);
+      __atomic_store_n(&f->memo_ready, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&memo_lock);
+  }
+  size_t h = memo_slot(t);
+  for (uint32_t k = 0; k < CABI_MEMO_TYPES; k++) {
+    const cabi_layout_t *l = &f->memo[(h + k) % CABI_MEMO_TYPES];
+    if (l->t == t)
+      return l;
+    if (!l->t)
+      return NULL;
+  }
+  return NULL;
+}
+
+void cabi_seq_layout(const cabi_cx_t *cx, const weft__wit_member_t *m,
+                     size_t n, size_t at, uint32_t *size, uint32_t *align,
+                     uint32_t *offset) {
+  uint32_t off = 0, max = 1;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t s, a;
+    cabi_size_align(cx, weft__wit_unalias(m[i].type), &s, &a);
+    off = cabi_align_to(off, a);
+    if (i == at)
+      *offset = off;
+    off += s;
+    if (a > max)
+      max = a;
+  }
+  *size = cabi_align_to(off, max);
+  *align = max;
+}
+
+/* ---- calls -------------------------------------------------------------- */
 
 const weft_func_t *weft_instance_func(weft_instance_t *inst, const char *name,
                                       weft_error_t *err) {
@@ -67,12 +180,13 @@ int weft_call_func(weft_instance_t *inst, const weft_func_t *f,
   cabi_flatvals_t out = {flat, CABI_MAX_FLAT_PARAMS, 0};
   int rc = 0;
   if (f->params_in_memory) {
-    uint32_t ptr;
-    rc = cabi_realloc(&cx, cabi_seq_align(wf->params, wf->nparams),
-                      cabi_seq_size(wf->params, wf->nparams), &ptr);
-    for (size_t i = 0; rc == 0 && i < nargs; i++)
-      rc = cabi_store(&cx, wf->params[i].type, &args[i],
-                      ptr + cabi_seq_offset(wf->params, wf->nparams, i));
+    uint32_t ptr, size, align, off = 0;
+    cabi_seq_layout(&cx, wf->params, wf->nparams, 0, &size, &align, &off);
+    rc = cabi_realloc(&cx, align, size, &ptr);
+    for (size_t i = 0; rc == 0 && i < nargs; i++) {
+      cabi_seq_layout(&cx, wf->params, wf->nparams, i, &size, &align, &off);
+      rc = cabi_store(&cx, wf->params[i].type, &args[i], ptr + off);
+    }
     flat[0] = (weft_core_val_t){.type = WEFT_I32, .of.i32 = (int32_t)ptr};
   } else {
     for (size_t i = 0; rc == 0 && i < nargs; i++)
@@ -97,14 +211,16 @@ int weft_call_func(weft_instance_t *inst, const weft_func_t *f,
   if (!res)
     res = &one;
   if (f->results_in_memory) {
-    uint32_t ptr = (uint32_t)core_res[0].of.i32;
-    if (!cabi_mem(&cx, ptr, cabi_seq_size(wf->results, wf->nresults),
-                  cabi_seq_align(wf->results, wf->nresults), "results"))
+    uint32_t ptr = (uint32_t)core_res[0].of.i32, size, align, off = 0;
+    cabi_seq_layout(&cx, wf->results, wf->nresults, 0, &size, &align, &off);
+    if (!cabi_mem(&cx, ptr, size, align, "results"))
       return fail(&cx, err);
-    for (size_t i = 0; rc == 0 && i < wf->nresults; i++)
-      rc = cabi_load(&cx, wf->results[i].type,
-                     ptr + cabi_seq_offset(wf->results, wf->nresults, i),
-                     &res[i]);
+    for (size_t i = 0; rc == 0 && i < wf->nresults; i++) {
+      if (i)
+        cabi_seq_layout(&cx, wf->results, wf->nresults, i, &size, &align,
+                        &off);
+      rc = cabi_load(&cx, wf->results[i].type, ptr + off, &res[i]);
+    }
   } else if (wf->nresults) {
     cabi_flatvals_t in = {core_res, f->results.n, 0};
     rc = cabi_lift_flat(&cx, wf->results[0].type, &in, &res[0]);

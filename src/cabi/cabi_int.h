@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cabi/wit.h"
 #include "engine/engine.h"
@@ -108,6 +109,20 @@ weft_resource_type_t *cabi_rtype(const cabi_world_t *w,
 
 /* ---- worlds and functions (cabi_world.c) -------------------------------- */
 
+/* The layout of one compound type a function carries (records, tuples,
+ * variants, enums, options, results, flags), computed once: cabi_type.c
+ * recomputes sizes and alignments recursively at every use, which costs
+ * more than the rest of a call. */
+#define CABI_MEMO_TYPES 16
+#define CABI_MEMO_FIELDS 6
+typedef struct cabi_layout {
+  const weft__wit_type_t *t;      /* unaliased */
+  uint32_t size, align;
+  uint32_t payload;               /* variant-likes: payload offset */
+  uint32_t off[CABI_MEMO_FIELDS]; /* records, tuples: field offsets */
+  cabi_flat_t flat;               /* variant-likes: their flat types */
+} cabi_layout_t;
+
 /* A function of a world, import or export. Public as weft_func_t. */
 struct weft_func {
   const weft__wit_func_t *wf;
@@ -126,6 +141,12 @@ struct weft_func {
   cabi_world_t *world;
   weft_wit_fn_t fn;         /* imports: the host's implementation */
   void *env;
+  /* Layouts of the compound types of its parameters and results, filled
+   * at its first call (cabi_call.c); read without a lock once `memo_ready`
+   * is set. */
+  int memo_ready;
+  uint32_t nmemo;
+  cabi_layout_t memo[CABI_MEMO_TYPES];
 };
 
 struct cabi_world {
@@ -200,6 +221,104 @@ int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...)
 /* Host address of [ptr, ptr+len) after checking bounds and alignment. */
 uint8_t *cabi_mem(cabi_cx_t *cx, uint32_t ptr, uint64_t len, uint32_t align,
                   const char *of);
+
+/* Offset of the first ill-formed UTF-8 byte of s[0..len), or len: ASCII,
+ * the common case, 8 bytes at a time, the rest by weft__utf8_check. */
+static inline size_t cabi_utf8_check(const uint8_t *s, size_t len) {
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull)
+      break;
+  }
+  while (i < len && s[i] < 0x80)
+    i++;
+  return i == len ? len : i + weft__utf8_check(s + i, len - i);
+}
+
+/* ---- layouts (cabi_call.c) ---------------------------------------------- */
+
+/* The memoized layout of compound type `t` (unaliased) for function `f`,
+ * or NULL when it is not one of f's (then use cabi_type.c). */
+const cabi_layout_t *cabi_layout(const weft_func_t *f,
+                                 const weft__wit_type_t *t);
+
+/* Size and alignment of `t` (unaliased) for the conversion `cx`. */
+static inline void cabi_size_align(const cabi_cx_t *cx,
+                                   const weft__wit_type_t *t, uint32_t *size,
+                                   uint32_t *align) {
+  switch (t->kind) {
+  case WEFT__WIT_BOOL:
+  case WEFT__WIT_S8:
+  case WEFT__WIT_U8:
+    *size = *align = 1;
+    return;
+  case WEFT__WIT_S16:
+  case WEFT__WIT_U16:
+    *size = *align = 2;
+    return;
+  case WEFT__WIT_S64:
+  case WEFT__WIT_U64:
+  case WEFT__WIT_F64:
+    *size = *align = 8;
+    return;
+  case WEFT__WIT_STRING:
+  case WEFT__WIT_LIST:
+    *size = 8;
+    *align = 4;
+    return;
+  case WEFT__WIT_S32:
+  case WEFT__WIT_U32:
+  case WEFT__WIT_F32:
+  case WEFT__WIT_CHAR:
+  case WEFT__WIT_OWN:
+  case WEFT__WIT_BORROW:
+    *size = *align = 4;
+    return;
+  default: {
+    const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
+    *size = l ? l->size : cabi_size(t);
+    *align = l ? l->align : cabi_align(t);
+  }
+  }
+}
+
+/* Layout of parameters or results laid out as a tuple, from the memo of
+ * cx->func: their size and alignment, and the offset of member `at` (when
+ * at < n; *offset is left alone otherwise). */
+void cabi_seq_layout(const cabi_cx_t *cx, const weft__wit_member_t *m,
+                     size_t n, size_t at, uint32_t *size, uint32_t *align,
+                     uint32_t *offset);
+
+/* Offset of field i of record or tuple `t` (unaliased). */
+static inline uint32_t cabi_field_offset(const cabi_cx_t *cx,
+                                         const weft__wit_type_t *t,
+                                         size_t i) {
+  const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
+  return l && i < CABI_MEMO_FIELDS ? l->off[i]
+                                   : cabi_seq_offset(t->m, t->n, i);
+}
+
+/* Payload offset of variant-like `t` (unaliased). */
+static inline uint32_t cabi_case_offset(const cabi_cx_t *cx,
+                                        const weft__wit_type_t *t) {
+  const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
+  return l ? l->payload : cabi_payload_offset(t);
+}
+
+/* The flat types of variant-like `t` (unaliased), into *all. */
+static inline void cabi_case_flat(const cabi_cx_t *cx,
+                                  const weft__wit_type_t *t,
+                                  cabi_flat_t *all) {
+  const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
+  if (l) {
+    *all = l->flat;
+    return;
+  }
+  all->n = 0;
+  cabi_flatten(t, all);
+}
 
 /* The WIT kind name of `v`'s kind, for messages. */
 const char *cabi_val_kind_name(int kind);

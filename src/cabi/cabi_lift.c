@@ -77,7 +77,7 @@ static int lift_string(cabi_cx_t *cx, uint32_t ptr, uint32_t len,
   const uint8_t *p = cabi_mem(cx, ptr, len, 1, "string");
   if (!p)
     return WEFT_ETRAP;
-  size_t bad = weft__utf8_check(p, len);
+  size_t bad = cabi_utf8_check(p, len);
   if (bad != len)
     return cabi_fail(cx, WEFT_ETRAP,
                      "string at %#x is not valid UTF-8 (byte %zu)", ptr, bad);
@@ -94,15 +94,27 @@ static int lift_string(cabi_cx_t *cx, uint32_t ptr, uint32_t len,
 static int lift_list(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
                      uint32_t len, weft_val_t *out) {
   const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
-  uint32_t esz = cabi_size(e);
+  uint32_t esz, ealign;
+  cabi_size_align(cx, e, &esz, &ealign);
   const uint8_t *p =
-      cabi_mem(cx, ptr, (uint64_t)len * esz, cabi_align(e), "list");
+      cabi_mem(cx, ptr, (uint64_t)len * esz, ealign, "list");
   if (!p)
     return WEFT_ETRAP;
   if (e->kind == WEFT__WIT_U8) {
-    uint8_t *b = alloc(cx, 1, len ? len : 1);
+    /* The arguments of a host function live for its call, and the memory
+     * never moves: its bytes need no copy. Results of an export must
+     * outlive the post-return that frees them: copied. */
+    if (!cx->export_call) {
+      out->of.bytes.ptr = p;
+      out->of.bytes.len = len;
+      return 0;
+    }
+    uint8_t *b = weft__arena_alloc(cx->arena, len ? len : 1);
     if (!b)
-      return WEFT_ELIMIT;
+      return cabi_fail(cx, WEFT_ELIMIT,
+                       "value too large for the host (%u bytes, over %zu "
+                       "MiB)",
+                       len, CABI_VALUE_BUDGET >> 20);
     memcpy(b, p, len);
     out->of.bytes.ptr = b;
     out->of.bytes.len = len;
@@ -176,7 +188,9 @@ static uint64_t flags_mask(size_t n) {
 int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
               weft_val_t *out) {
   t = weft__wit_unalias(t);
-  const uint8_t *p = cabi_mem(cx, ptr, cabi_size(t), cabi_align(t), "value");
+  uint32_t size, align;
+  cabi_size_align(cx, t, &size, &align);
+  const uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
   if (!p)
     return WEFT_ETRAP;
   out->kind = (uint8_t)t->kind;
@@ -221,7 +235,7 @@ int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
       return WEFT_ELIMIT;
     for (size_t i = 0; i < t->n; i++) {
       int rc = cabi_load(cx, t->m[i].type,
-                         ptr + cabi_seq_offset(t->m, t->n, i), &items[i]);
+                         ptr + cabi_field_offset(cx, t, i), &items[i]);
       if (rc < 0)
         return rc;
     }
@@ -246,10 +260,9 @@ int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
     if (!v)
       return WEFT_ELIMIT;
     out->of.var.val = v;
-    return cabi_load(cx, c, ptr + cabi_payload_offset(t), v);
+    return cabi_load(cx, c, ptr + cabi_case_offset(cx, t), v);
   }
   case WEFT__WIT_FLAGS: {
-    uint32_t size = cabi_size(t);
     uint64_t bits = 0;
     memcpy(&bits, p, size > 8 ? 8 : size);
     out->of.flags = bits & flags_mask(t->n);
@@ -336,8 +349,8 @@ int cabi_lift_flat(cabi_cx_t *cx, const weft__wit_type_t *t,
   case WEFT__WIT_ENUM:
   case WEFT__WIT_OPTION:
   case WEFT__WIT_RESULT: {
-    cabi_flat_t all = {.n = 0};
-    cabi_flatten(t, &all);
+    cabi_flat_t all;
+    cabi_case_flat(cx, t, &all);
     int end = in->i + all.n;
     if ((rc = next(cx, in, WEFT_I32, &a)) < 0 ||
         (rc = check_case(cx, t, (uint32_t)a.of.i32)) < 0)

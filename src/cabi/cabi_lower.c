@@ -54,7 +54,7 @@ static int lower_string(cabi_cx_t *cx, const weft_val_t *v, uint32_t *ptr,
                      n);
   if (n && !s)
     return cabi_fail(cx, WEFT_ESIGNATURE, "string with a NULL pointer");
-  size_t bad = weft__utf8_check(s, n);
+  size_t bad = cabi_utf8_check(s, n);
   if (bad != n)
     return cabi_fail(cx, WEFT_ESIGNATURE,
                      "string is not valid UTF-8 (byte %zu)", bad);
@@ -72,13 +72,15 @@ static int lower_list(cabi_cx_t *cx, const weft__wit_type_t *t,
   const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
   bool bytes = e->kind == WEFT__WIT_U8;
   size_t n = bytes ? v->of.bytes.len : v->of.list.len;
-  uint64_t esz = cabi_size(e), total = (uint64_t)n * esz;
+  uint32_t esz32, ealign;
+  cabi_size_align(cx, e, &esz32, &ealign);
+  uint64_t esz = esz32, total = (uint64_t)n * esz;
   if (n > UINT32_MAX || total > UINT32_MAX)
     return cabi_fail(cx, WEFT_ESIGNATURE, "list of %zu items is too long", n);
   if (n && !(bytes ? (const void *)v->of.bytes.ptr
                    : (const void *)v->of.list.ptr))
     return cabi_fail(cx, WEFT_ESIGNATURE, "list with a NULL pointer");
-  int rc = cabi_realloc(cx, cabi_align(e), (uint32_t)total, ptr);
+  int rc = cabi_realloc(cx, ealign, (uint32_t)total, ptr);
   if (rc < 0)
     return rc;
   *len = (uint32_t)n;
@@ -162,7 +164,9 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
   t = weft__wit_unalias(t);
   if (v->kind != t->kind)
     return mismatch(cx, t, v);
-  uint8_t *p = cabi_mem(cx, ptr, cabi_size(t), cabi_align(t), "value");
+  uint32_t size, align;
+  cabi_size_align(cx, t, &size, &align);
+  uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
   if (!p)
     return WEFT_ETRAP;
   int rc;
@@ -208,7 +212,7 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
       return rc;
     for (size_t i = 0; i < t->n; i++)
       if ((rc = cabi_store(cx, t->m[i].type, &v->of.list.ptr[i],
-                           ptr + cabi_seq_offset(t->m, t->n, i))) < 0)
+                           ptr + cabi_field_offset(cx, t, i))) < 0)
         return rc;
     return 0;
   case WEFT__WIT_VARIANT:
@@ -220,12 +224,11 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
       return rc;
     uint32_t tag = v->of.var.tag;
     memcpy(p, &tag, cabi_disc_size(cabi_ncases(t))); /* little-endian */
-    return c ? cabi_store(cx, c, v->of.var.val, ptr + cabi_payload_offset(t))
+    return c ? cabi_store(cx, c, v->of.var.val, ptr + cabi_case_offset(cx, t))
              : 0;
   }
   case WEFT__WIT_FLAGS: {
     uint64_t bits = v->of.flags;
-    uint32_t size = cabi_size(t);
     memset(p, 0, size);
     memcpy(p, &bits, size > 8 ? 8 : size);
     return 0;
@@ -338,8 +341,8 @@ int cabi_lower_flat(cabi_cx_t *cx, const weft__wit_type_t *t,
     const weft__wit_type_t *c;
     if ((rc = check_var(cx, t, v, &c)) < 0)
       return rc;
-    cabi_flat_t all = {.n = 0};
-    cabi_flatten(t, &all);
+    cabi_flat_t all;
+    cabi_case_flat(cx, t, &all);
     if (all.n > CABI_FLAT_CAP)
       return cabi_fail(cx, WEFT_EINVAL, "too many flat values");
     if ((rc = put(cx, out, WEFT_I32, v->of.var.tag)) < 0)
