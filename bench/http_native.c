@@ -5,8 +5,9 @@
  * Same server code (src/trigger/http.c: threads, routing, the request
  * value with its spin-* headers, response building); only the guest call
  * is replaced by hello_native below, which does what examples/hello/hello.c
- * does: malloc a header and a body, fill them, and free them once the
- * response is built (as the guest's post-return does).
+ * does: malloc a header and a body and fill them; hello_post frees them
+ * when the request has completed, where the guest path resets the
+ * instance (so (b) keeps its response as long as (a) does).
  *
  *   http_native APP_DIR HOST:PORT   (port 0: any free port)
  * prints "Serving http://HOST:PORT" and serves until SIGINT or SIGTERM. */

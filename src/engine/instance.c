@@ -167,8 +167,8 @@ static int bind_instance(weft_instance_t *inst, uint32_t k,
   }
   }
 incompatible:
-  return WEFT_ERR(err, WEFT_EUNLINKABLE, "'%s': incompatible import type for %s",
-                  m->name, desc);
+  return WEFT_ERR(err, WEFT_EUNLINKABLE,
+                  "'%s': incompatible import type for %s", m->name, desc);
 }
 
 static int bind_imports(weft_instance_t *inst, weft_error_t *err) {

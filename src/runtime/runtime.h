@@ -26,7 +26,7 @@ typedef struct weft__exec {
   uint64_t deadline_ns;  /* absolute monotonic deadline; 0: none */
   uint64_t max_memory;   /* bytes per memory; 0: 4 GiB */
   uint32_t max_table;    /* elements per table; 0: default */
-  int armed;             /* this exec armed the thread's timer */
+  uint64_t outer_deadline_ns; /* the thread's deadline before this call */
 } weft__exec_t;
 
 /* Install signal handlers (once per process). */
@@ -36,7 +36,9 @@ void weft__rt_init(void);
 void weft__rt_install_handlers(void);
 
 /* Start a guest call: push `ex` (already sigsetjmp'ed) on this thread's
- * stack and arm its deadline. Pair with weft__exec_leave, on both the
+ * stack and put its deadline in force (the earliest of the calls running
+ * on the thread wins; no system call unless it is earlier than any the
+ * deadline watchdog knows of). Pair with weft__exec_leave, on both the
  * normal and the trap path. */
 void weft__exec_enter(weft__exec_t *ex);
 void weft__exec_leave(weft__exec_t *ex);

@@ -4,10 +4,20 @@
  * own stack of guest calls (weft__exec_t), so threads trapping at once
  * never see each other's state. Faults (SIGSEGV/SIGBUS) are handled on a
  * per-thread alternate stack so a guest that exhausts the native stack can
- * be recovered. A deadline is a per-thread POSIX timer whose signal
- * unwinds the call only when it lands in guest code; when it lands in host
- * code (a host function in progress) it is retried every millisecond, so
- * the host call finishes first.
+ * be recovered.
+ *
+ * Deadlines cost a guest call no system call. Each thread publishes the
+ * earliest deadline of its running calls; one watchdog thread for the
+ * process sleeps until the earliest published deadline and signals the
+ * thread whose deadline has passed (tgkill), again every millisecond while
+ * that call runs. The signal unwinds the call only when it lands in guest
+ * code; in host code (a host function in progress) it returns and the next
+ * one tries again, so the host call finishes first. The watchdog is woken
+ * only when a call's deadline is earlier than the one it sleeps until,
+ * which a steady stream of calls with the same timeout never is. A thread
+ * is signalled only while a call of its own is past its deadline (at most
+ * one signal pending), so idle threads and threads that never call guests
+ * are never interrupted.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,15 +36,22 @@
 
 #define ALTSTACK_SIZE (64 * 1024)
 #define DEADLINE_SIGNAL (SIGRTMIN + 3)
-#define RETRY_NS 1000000 /* deadline re-check period once expired */
+#define RETRY_NS 1000000 /* re-signal period once a deadline has passed */
 #define MAX_CODE 4096
 
 typedef struct thread_state {
   int ready;
   void *altstack;
   uintptr_t stack_lo, stack_hi;
-  timer_t timer;
-  int has_timer;
+  /* The earliest deadline of the calls running on this thread (0: none),
+   * written by the thread, read by the watchdog. */
+  _Atomic uint64_t deadline_ns;
+  /* A deadline signal is on its way: the watchdog sends no other until
+   * the handler has run, so signals never queue up. */
+  atomic_int signalled;
+  pid_t tid;
+  int listed; /* in the watchdog's list (under watchdog.mu) */
+  struct thread_state *next;
 } thread_state_t;
 
 static __thread weft__exec_t *tls_exec;
@@ -175,35 +192,170 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
 static void on_deadline(int sig, siginfo_t *si, void *uc) {
   (void)sig;
   (void)si;
-  weft__exec_t *ex = tls_exec;
-  if (!ex)
-    return;
-  uintptr_t pc = context_pc(uc);
-  if (!in_guest_code(pc))
-    return; /* host code running: try again at the next tick */
+  thread_state_t *t = &tls_thread;
   int saved = errno;
-  uint64_t now = weft__now_ns();
-  for (weft__exec_t *e = ex; e; e = e->prev)
-    if (e->deadline_ns && now >= e->deadline_ns) {
-      ex->trap = WEFT_TRAP_DEADLINE;
-      ex->trap_pc = (void *)pc;
-      ex->msg[0] = 0;
-      siglongjmp(ex->jb, 1);
-    }
+  weft__exec_t *ex = tls_exec;
+  uint64_t first = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
+  if (ex && first && weft__now_ns() >= first &&
+      in_guest_code(context_pc(uc))) {
+    /* `signalled` stays set until weft__exec_leave has withdrawn the
+     * deadline, so no other signal follows this call. */
+    ex->trap = WEFT_TRAP_DEADLINE;
+    ex->trap_pc = (void *)context_pc(uc);
+    ex->msg[0] = 0;
+    siglongjmp(ex->jb, 1);
+  }
+  /* Host code running, or the call returned as the signal was sent: the
+   * watchdog signals again if need be. */
+  atomic_store(&t->signalled, 0);
   errno = saved;
+}
+
+/* ---- the watchdog -------------------------------------------------------- */
+
+/* The threads that have made calls with deadlines (alive: a thread leaves
+ * the list as it exits), and when the watchdog looks at them next. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_once_t once;
+  thread_state_t *threads;
+  int started; /* the thread was started (or failed to start) */
+  /* When the watchdog wakes next: UINT64_MAX when it sleeps until woken,
+   * 0 while it looks (it looks again before sleeping). A call whose
+   * deadline is earlier wakes it. */
+  _Atomic uint64_t wake_ns;
+} watchdog = {.mu = PTHREAD_MUTEX_INITIALIZER,
+              .once = PTHREAD_ONCE_INIT,
+              .wake_ns = UINT64_MAX};
+
+static void watchdog_init(void) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&watchdog.cv, &ca);
+  pthread_condattr_destroy(&ca);
+}
+
+/* In the child of a fork, only the forking thread is left, and no
+ * watchdog: start afresh (the lock may have been held by the watchdog). */
+static void watchdog_after_fork(void) {
+  pthread_mutex_init(&watchdog.mu, NULL);
+  if (watchdog.started)
+    watchdog_init();
+  watchdog.threads = NULL;
+  watchdog.started = 0;
+  atomic_store(&watchdog.wake_ns, UINT64_MAX);
+  tls_thread.listed = 0;
+  atomic_store(&tls_thread.signalled, 0);
+}
+
+/* When the watchdog must look next: the earliest deadline published by a
+ * listed thread still to come at `now`, or RETRY_NS after `now` for a
+ * thread past its deadline; UINT64_MAX if none. With `send`, signal each
+ * thread past its deadline, unless a signal is on its way. Under the
+ * lock. */
+static uint64_t watchdog_scan(uint64_t now, int send) {
+  uint64_t next = UINT64_MAX;
+  for (thread_state_t *t = watchdog.threads; t; t = t->next) {
+    uint64_t d = atomic_load(&t->deadline_ns);
+    if (!d)
+      continue;
+    if (d <= now) {
+      if (send && !atomic_exchange(&t->signalled, 1))
+        syscall(SYS_tgkill, getpid(), t->tid, DEADLINE_SIGNAL);
+      d = now + RETRY_NS;
+    }
+    if (d < next)
+      next = d;
+  }
+  return next;
+}
+
+static void *watchdog_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&watchdog.mu);
+  for (;;) {
+    atomic_store(&watchdog.wake_ns, 0);
+    uint64_t now = weft__now_ns();
+    uint64_t next = watchdog_scan(now, 1);
+    /* Publish the plan, then look again: a call that published its
+     * deadline before seeing the plan is seen here (both sides store,
+     * then load, sequentially consistent), one after it wakes us. */
+    for (;;) {
+      atomic_store(&watchdog.wake_ns, next);
+      uint64_t again = watchdog_scan(now, 0);
+      if (again >= next)
+        break;
+      next = again;
+    }
+    if (next == UINT64_MAX) {
+      pthread_cond_wait(&watchdog.cv, &watchdog.mu);
+    } else {
+      struct timespec until = {.tv_sec = (time_t)(next / 1000000000u),
+                               .tv_nsec = (long)(next % 1000000000u)};
+      pthread_cond_timedwait(&watchdog.cv, &watchdog.mu, &until);
+    }
+  }
+  return NULL;
+}
+
+/* Wake the watchdog for a deadline earlier than its plan (starting it the
+ * first time); list this thread first if it is not. */
+static void watchdog_wake(thread_state_t *t, uint64_t deadline_ns) {
+  pthread_once(&watchdog.once, watchdog_init);
+  pthread_mutex_lock(&watchdog.mu);
+  if (!t->listed) {
+    t->tid = (pid_t)syscall(SYS_gettid);
+    t->next = watchdog.threads;
+    watchdog.threads = t;
+    t->listed = 1;
+  }
+  if (!watchdog.started) {
+    /* Signals go to the threads that run guests, none to the watchdog. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_t tid;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int rc = pthread_create(&tid, &attr, watchdog_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    watchdog.started = 1;
+    if (rc != 0) {
+      fprintf(stderr, "weft: cannot start the deadline watchdog thread "
+              "(%s): guest deadlines are not enforced\n", strerror(rc));
+      atomic_store(&watchdog.wake_ns, 0); /* calls need not wake it */
+    }
+  }
+  if (deadline_ns < atomic_load(&watchdog.wake_ns)) {
+    atomic_store(&watchdog.wake_ns, deadline_ns);
+    pthread_cond_signal(&watchdog.cv);
+  }
+  pthread_mutex_unlock(&watchdog.mu);
 }
 
 static void thread_exit(void *arg) {
   thread_state_t *t = arg;
-  if (t->has_timer)
-    timer_delete(t->timer);
+  if (t->listed) {
+    pthread_mutex_lock(&watchdog.mu);
+    for (thread_state_t **p = &watchdog.threads; *p; p = &(*p)->next)
+      if (*p == t) {
+        *p = t->next;
+        break;
+      }
+    t->listed = 0;
+    pthread_mutex_unlock(&watchdog.mu);
+  }
   if (t->altstack) {
     stack_t ss = {.ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);
     free(t->altstack);
   }
   t->ready = 0;
-  t->has_timer = 0;
   t->altstack = NULL;
 }
 
@@ -225,6 +377,7 @@ void weft__rt_install_handlers(void) {
 static void rt_init(void) {
   weft__rt_install_handlers();
   pthread_key_create(&thread_key, thread_exit);
+  pthread_atfork(NULL, NULL, watchdog_after_fork);
 }
 
 void weft__rt_init(void) { pthread_once(&init_once, rt_init); }
@@ -253,36 +406,10 @@ static void thread_init(void) {
   t->ready = 1;
 }
 
-static int arm(uint64_t deadline_ns) {
-  thread_state_t *t = &tls_thread;
-  if (!t->has_timer) {
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = DEADLINE_SIGNAL;
-    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-    if (timer_create(CLOCK_MONOTONIC, &sev, &t->timer) < 0)
-      return -1;
-    t->has_timer = 1;
-  }
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  its.it_value.tv_sec = (time_t)(deadline_ns / 1000000000u);
-  its.it_value.tv_nsec = (long)(deadline_ns % 1000000000u);
-  its.it_interval.tv_nsec = RETRY_NS;
-  return timer_settime(t->timer, TIMER_ABSTIME, &its, NULL);
-}
-
-static void disarm(void) {
-  struct itimerspec its;
-  memset(&its, 0, sizeof its);
-  timer_settime(tls_thread.timer, 0, &its, NULL);
-}
-
 void weft__exec_enter(weft__exec_t *ex) {
   thread_init();
+  thread_state_t *t = &tls_thread;
   ex->prev = tls_exec;
-  ex->armed = 0;
   if (ex->prev) {
     /* A nested call keeps the outer limits unless it sets its own. */
     if (!ex->max_memory)
@@ -290,21 +417,30 @@ void weft__exec_enter(weft__exec_t *ex) {
     if (!ex->max_table)
       ex->max_table = ex->prev->max_table;
   }
-  if (ex->deadline_ns && arm(ex->deadline_ns) == 0)
-    ex->armed = 1;
   tls_exec = ex;
+  /* The earliest deadline of the calls running here wins; restored by
+   * weft__exec_leave. */
+  uint64_t outer = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
+  ex->outer_deadline_ns = outer;
+  if (ex->deadline_ns && (!outer || ex->deadline_ns < outer)) {
+    atomic_store(&t->deadline_ns, ex->deadline_ns);
+    if (ex->deadline_ns < atomic_load(&watchdog.wake_ns) || !t->listed)
+      watchdog_wake(t, ex->deadline_ns);
+  }
 }
 
 void weft__exec_leave(weft__exec_t *ex) {
-  if (ex->armed) {
-    disarm();
-    /* Re-arm an outer deadline that this call's timer replaced. */
-    for (weft__exec_t *e = ex->prev; e; e = e->prev)
-      if (e->armed) {
-        arm(e->deadline_ns);
-        break;
-      }
-  }
+  thread_state_t *t = &tls_thread;
+  /* Withdrawing or pushing back a deadline needs no ordering with the
+   * watchdog (at worst it sees the old one and signals for nothing). */
+  if (atomic_load_explicit(&t->deadline_ns, memory_order_relaxed) !=
+      ex->outer_deadline_ns)
+    atomic_store_explicit(&t->deadline_ns, ex->outer_deadline_ns,
+                          memory_order_release);
+  /* After a deadline trap: the deadline is withdrawn, signals may come
+   * again for the outer calls. */
+  if (atomic_load_explicit(&t->signalled, memory_order_relaxed))
+    atomic_store(&t->signalled, 0);
   tls_exec = ex->prev;
 }
 

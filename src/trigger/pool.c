@@ -17,11 +17,12 @@ struct weft__pool {
   size_t nidle;
   size_t live;    /* instances in existence, idle or taken */
   size_t waiting; /* takers waiting now */
+  int has_init;   /* the module exports _initialize (looked up once) */
 };
 
 /* Run the reactor's initialiser of a fresh or reset instance. */
-static int ready(weft_instance_t *inst, weft_error_t *err) {
-  if (!weft_instance_func_sig(inst, "_initialize"))
+static int ready(weft__pool_t *p, weft_instance_t *inst, weft_error_t *err) {
+  if (!p->has_init)
     return 0;
   return weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, err);
 }
@@ -29,7 +30,9 @@ static int ready(weft_instance_t *inst, weft_error_t *err) {
 static weft_instance_t *make(weft__pool_t *p, weft_error_t *err) {
   weft_instance_t *inst =
       weft_instance_new(p->linker, p->module, &p->cfg.limits, err);
-  if (inst && ready(inst, err) < 0) {
+  if (inst && p->has_init < 0)
+    p->has_init = weft_instance_func_sig(inst, "_initialize") != NULL;
+  if (inst && ready(p, inst, err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
   }
@@ -61,6 +64,7 @@ weft__pool_t *weft__pool_new(weft_linker_t *linker, weft_module_t *module,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&p->cv, &ca);
   pthread_condattr_destroy(&ca);
+  p->has_init = -1; /* not known before the first instance */
   weft_instance_t *first = p->idle ? make(p, err) : NULL;
   if (!first) {
     if (!p->idle)
@@ -71,6 +75,36 @@ weft__pool_t *weft__pool_new(weft_linker_t *linker, weft_module_t *module,
   p->idle[p->nidle++] = first;
   p->live = 1;
   return p;
+}
+
+/* With the lock held and an instance idle or room for one: take it. */
+static weft_instance_t *take_locked(weft__pool_t *p, weft_error_t *err) {
+  if (p->nidle) {
+    weft_instance_t *inst = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->mu);
+    return inst;
+  }
+  p->live++; /* make one, outside the lock */
+  pthread_mutex_unlock(&p->mu);
+  weft_instance_t *inst = make(p, err);
+  if (!inst) {
+    pthread_mutex_lock(&p->mu);
+    p->live--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+  }
+  return inst;
+}
+
+weft_instance_t *weft__pool_try_take(weft__pool_t *p, weft_error_t *err) {
+  pthread_mutex_lock(&p->mu);
+  if (!p->nidle && p->live >= p->cfg.max_instances) {
+    pthread_mutex_unlock(&p->mu);
+    WEFT_ERR(err, WEFT_ELIMIT, "all %zu instances are busy",
+             p->cfg.max_instances);
+    return NULL;
+  }
+  return take_locked(p, err);
 }
 
 weft_instance_t *weft__pool_take(weft__pool_t *p, weft_error_t *err) {
@@ -99,26 +133,12 @@ weft_instance_t *weft__pool_take(weft__pool_t *p, weft_error_t *err) {
       return NULL;
     }
   }
-  if (p->nidle) {
-    weft_instance_t *inst = p->idle[--p->nidle];
-    pthread_mutex_unlock(&p->mu);
-    return inst;
-  }
-  p->live++; /* make one, outside the lock */
-  pthread_mutex_unlock(&p->mu);
-  weft_instance_t *inst = make(p, err);
-  if (!inst) {
-    pthread_mutex_lock(&p->mu);
-    p->live--;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-  }
-  return inst;
+  return take_locked(p, err);
 }
 
 void weft__pool_give(weft__pool_t *p, weft_instance_t *inst) {
   weft_error_t err = {0};
-  if (weft_instance_reset(inst, &err) < 0 || ready(inst, &err) < 0) {
+  if (weft_instance_reset(inst, &err) < 0 || ready(p, inst, &err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
   }

@@ -32,6 +32,10 @@ weft__pool_t *weft__pool_new(weft_linker_t *linker, weft_module_t *module,
                              weft_error_t *err);
 /* An instance ready for one event (its _initialize run, if it has one). */
 weft_instance_t *weft__pool_take(weft__pool_t *pool, weft_error_t *err);
+/* The same without waiting: NULL with WEFT_ELIMIT at once when all
+ * `max_instances` are busy (so a caller that must not block can hand the
+ * event to a thread that may wait in weft__pool_take). */
+weft_instance_t *weft__pool_try_take(weft__pool_t *pool, weft_error_t *err);
 /* Give back an instance after its event: it is reset for the next one
  * (freed instead if the reset fails). */
 void weft__pool_give(weft__pool_t *pool, weft_instance_t *inst);

@@ -179,69 +179,120 @@ static void state_destroy(void *p) {
     if (w->fds[i].host >= 0)
       weft__wasi_fd_release(&w->fds[i]);
   free(w->fds);
+  free(w->made);
   cfg_free(w->cfg);
   free(w);
 }
 
-/* Make an instance's state: stdio at 0..2 (borrowed host fds), then the
- * preopened directories at 3.. in configuration order. */
-static int state_create(weft_instance_t *inst, void *cfgp, void **out,
-                        weft_error_t *err) {
-  weft__wasi_cfg_t *c = cfgp;
-  weft__wasi_t *w = calloc(1, sizeof *w);
-  int rc = WEFT_ENOMEM;
-  (void)inst;
-  if (!w)
-    goto fail;
-  __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-  w->cfg = c;
-  w->nfds = 3 + (uint32_t)c->ndirs;
-  if (w->nfds < 16)
-    w->nfds = 16;
-  w->fds = calloc(w->nfds, sizeof *w->fds);
-  if (!w->fds)
-    goto fail;
-  for (uint32_t i = 0; i < w->nfds; i++)
-    w->fds[i].host = -1;
-  for (int i = 0; i < 3; i++) {
+/* Make slot `i` (free) as a new state has it: stdio at 0..2 (borrowed
+ * host fds, left free when closed), the preopened directories at 3.. in
+ * configuration order. 0, WEFT_ENOENT or WEFT_ENOMEM. */
+static int make_slot(weft__wasi_t *w, uint32_t i, weft_error_t *err) {
+  const weft__wasi_cfg_t *c = w->cfg;
+  weft__wasi_fd_t *e = &w->fds[i];
+  if (i < 3) {
     struct stat st;
-    weft__wasi_fd_t *e = &w->fds[i];
     if (c->stdio[i] < 0 || fstat(c->stdio[i], &st) != 0)
-      continue;
+      return 0;
     e->host = c->stdio[i];
     e->host_fl = fcntl(e->host, F_GETFL);
     e->type = weft__wasi_filetype(st.st_mode);
     e->rights = WASI_RIGHTS_FILE;
     if (isatty(e->host))
       e->rights &= ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
+    return 0;
   }
-  for (int i = 0; i < c->ndirs; i++) {
-    weft__wasi_fd_t *e = &w->fds[3 + i];
-    e->host = open(c->dir_host[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (e->host < 0) {
-      rc = WEFT_ERR(err, WEFT_ENOENT, "cannot open directory '%s': %s",
-                    c->dir_host[i], strerror(errno));
-      goto fail_msg;
-    }
-    e->owned = true;
-    e->type = WASI_FILETYPE_DIRECTORY;
-    e->rights = WASI_RIGHTS_DIR;
-    e->inheriting = WASI_RIGHTS_DIR | WASI_RIGHTS_FILE;
-    e->preopen = weft__strdup(c->dir_guest[i]);
-    if (!e->preopen)
+  e->host = open(c->dir_host[i - 3], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (e->host < 0)
+    return WEFT_ERR(err, WEFT_ENOENT, "cannot open directory '%s': %s",
+                    c->dir_host[i - 3], strerror(errno));
+  e->owned = true;
+  e->type = WASI_FILETYPE_DIRECTORY;
+  e->rights = WASI_RIGHTS_DIR;
+  e->inheriting = WASI_RIGHTS_DIR | WASI_RIGHTS_FILE;
+  e->preopen = weft__strdup(c->dir_guest[i - 3]);
+  if (!e->preopen)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+  return 0;
+}
+
+/* Make an instance's state: stdio and the preopened directories. */
+static int state_create(weft_instance_t *inst, void *cfgp, void **out,
+                        weft_error_t *err) {
+  weft__wasi_cfg_t *c = cfgp;
+  weft__wasi_t *w = calloc(1, sizeof *w);
+  int rc;
+  (void)inst;
+  if (!w)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+  __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+  w->cfg = c;
+  uint32_t nmade = 3 + (uint32_t)c->ndirs;
+  w->nfds = nmade < 16 ? 16 : nmade;
+  w->fds = calloc(w->nfds, sizeof *w->fds);
+  w->made = calloc(nmade, sizeof *w->made);
+  if (!w->fds || !w->made) {
+    rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    goto fail;
+  }
+  for (uint32_t i = 0; i < w->nfds; i++)
+    w->fds[i].host = -1;
+  for (uint32_t i = 0; i < nmade; i++)
+    if ((rc = make_slot(w, i, err)) < 0)
       goto fail;
-  }
+  memcpy(w->made, w->fds, nmade * sizeof *w->made);
   *out = w;
   return 0;
 fail:
-  WEFT_ERR(err, rc, "out of memory");
-fail_msg:
   state_destroy(w);
   return rc;
 }
 
+/* Is `e` the entry `made` as state_create made it, unchanged by the guest
+ * (not closed, moved, narrowed or given other flags)? A preopen's name is
+ * compared by address: only state_create makes one. */
+static bool unchanged(const weft__wasi_fd_t *e, const weft__wasi_fd_t *made) {
+  return e->host == made->host && e->owned == made->owned &&
+         e->type == made->type && e->host_fl == made->host_fl &&
+         e->preopen == made->preopen && e->rights == made->rights &&
+         e->inheriting == made->inheriting && !e->flags_set;
+}
+
+/* Make the state as new for a reset instance (weft_instance_reset) without
+ * making it again: stdio and the preopens the guest left as they were
+ * stay (state_create costs system calls per descriptor); everything else
+ * is closed, and the entries the guest changed are made again. */
+static int state_reset(void *p, weft_error_t *err) {
+  weft__wasi_t *w = p;
+  uint32_t nmade = 3 + (uint32_t)w->cfg->ndirs;
+  for (uint32_t i = 0; i < w->nfds; i++) {
+    weft__wasi_fd_t *e = &w->fds[i];
+    if (i < nmade && unchanged(e, &w->made[i])) {
+      if (e->dir) { /* a listing in progress */
+        closedir(e->dir);
+        e->dir = NULL;
+        e->dir_next = 0;
+      }
+    } else if (e->host >= 0) {
+      weft__wasi_fd_release(e);
+    }
+  }
+  /* Only once all is closed: a preopen's host fd may have been moved. A
+   * released entry is free, so it differs from what was made unless that
+   * was free too. */
+  for (uint32_t i = 0; i < nmade; i++)
+    if (!unchanged(&w->fds[i], &w->made[i])) {
+      int rc = make_slot(w, i, err);
+      if (rc < 0)
+        return rc;
+      w->made[i] = w->fds[i];
+    }
+  return 0;
+}
+
 static const weft__state_ops_t wasi_ops = {
     .create = state_create,
+    .reset = state_reset,
     .destroy = state_destroy,
     .free_cfg = cfg_free,
 };

@@ -285,6 +285,7 @@ uint32_t weft__wasi_fd_fdstat_set_flags(weft_instance_t *inst, uint32_t fd,
     fl |= O_APPEND;
   if (flags & WASI_FDFLAGS_NONBLOCK)
     fl |= O_NONBLOCK;
+  e->flags_set = true; /* a reset must not keep the entry as it is */
   return fcntl(e->host, F_SETFL, fl) == 0 ? 0 : weft__wasi_errno(errno);
 }
 

@@ -195,6 +195,7 @@ typedef struct weft__wasi_fd {
   uint64_t rights, inheriting;
   DIR *dir;           /* fd_readdir stream over a dup of host, or NULL */
   uint64_t dir_next;  /* cookie of the entry `dir` returns next */
+  bool flags_set;     /* fd_fdstat_set_flags changed the host fd's flags */
 } weft__wasi_fd_t;
 
 /* The WASI state of one instance. */
@@ -202,6 +203,9 @@ typedef struct weft__wasi {
   weft__wasi_cfg_t *cfg;       /* one reference */
   weft__wasi_fd_t *fds;
   uint32_t nfds;               /* slots in fds */
+  /* Slots 0 .. 3 + ndirs as made (copies: they own nothing), so a reset
+   * keeps the entries the guest left as they were. */
+  weft__wasi_fd_t *made;
 } weft__wasi_t;
 
 /* Upper bound on the guest fd table. */
