@@ -55,7 +55,7 @@ static int read_app_trigger(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
     return weft__mf_nomem(c);
   for (i = 0; i < n; i++) {
     const weft__toml_kv_t *e = weft__toml_table_at(t, i);
-    weft__mf_show(e->key, e->key_len, shown, sizeof shown);
+    weft__str_show(e->key, e->key_len, shown, sizeof shown);
     if (!valid_type(e->key, e->key_len))
       return weft__mf_fail(c, WEFT_EINVAL, e->line,
                            "invalid trigger type '%s'", shown);
@@ -73,7 +73,7 @@ static int read_app_trigger(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
         return weft__mf_fail(
             c, WEFT_EINVAL, app->http_base_loc.line,
             "invalid base '%s': %s",
-            weft__mf_show(app->http_base, strlen(app->http_base), shown,
+            weft__str_show(app->http_base, strlen(app->http_base), shown,
                           sizeof shown),
             why);
     } else if (!strcmp(e->key, "redis")) {
@@ -132,7 +132,7 @@ static int read_app(weft__mf_ctx_t *c, const weft__toml_t *t) {
     return weft__mf_fail(
         c, WEFT_EINVAL, weft__toml_get_kv(t, "name")->line,
         "invalid application name '%s': use letters, digits, '-' and '_'",
-        weft__mf_show(app->name, strlen(app->name), shown, sizeof shown));
+        weft__str_show(app->name, strlen(app->name), shown, sizeof shown));
   return 0;
 }
 
@@ -161,7 +161,7 @@ static int read_variables(weft__mf_ctx_t *c, const weft__toml_t *t) {
   for (i = 0; i < n; i++) {
     const weft__toml_kv_t *kv = weft__toml_table_at(t, i);
     weft__manifest_variable_t *v = &m->variables[i];
-    weft__mf_show(kv->key, kv->key_len, shown, sizeof shown);
+    weft__str_show(kv->key, kv->key_len, shown, sizeof shown);
     if (!weft__manifest_valid_id(kv->key, kv->key_len, true))
       return weft__mf_fail(c, WEFT_EINVAL, kv->line,
                            "invalid variable name '%s': use lowercase words "
@@ -216,7 +216,7 @@ static int read_components(weft__mf_ctx_t *c, const weft__toml_t *t,
   for (i = 0; i < n; i++) {
     const weft__toml_kv_t *kv = weft__toml_table_at(t, i);
     weft__manifest_component_t *comp = &m->components[i];
-    weft__mf_show(kv->key, kv->key_len, shown, sizeof shown);
+    weft__str_show(kv->key, kv->key_len, shown, sizeof shown);
     if (!weft__manifest_valid_id(kv->key, kv->key_len, false))
       return weft__mf_fail(c, WEFT_EINVAL, kv->line,
                            "invalid component id '%s': use lowercase words "

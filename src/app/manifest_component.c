@@ -60,7 +60,7 @@ static int read_files(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
         return weft__mf_fail(
             c, WEFT_EINVAL, weft__toml_get_kv(e, "destination")->line,
             "'destination' must be an absolute path: '%s'",
-            weft__mf_show(f->destination, strlen(f->destination), shown,
+            weft__str_show(f->destination, strlen(f->destination), shown,
                           sizeof shown));
     } else if (e->type == WEFT__TOML_STRING) {
       if ((rc = weft__mf_string(c, e, what, e->line, &f->source)))
@@ -69,7 +69,7 @@ static int read_files(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
         return weft__mf_fail(
             c, WEFT_EINVAL, e->line,
             "'%s' must be relative to the manifest: '%s'", what,
-            weft__mf_show(f->source, strlen(f->source), shown, sizeof shown));
+            weft__str_show(f->source, strlen(f->source), shown, sizeof shown));
     } else {
       return weft__mf_fail(c, WEFT_EINVAL, e->line,
                            "'%s' must be a string or a table", what);
@@ -102,7 +102,7 @@ static int read_pairs(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
   for (i = 0; i < n; i++) {
     const weft__toml_kv_t *e = weft__toml_table_at(t, i);
     weft__manifest_pair_t *p = &out->items[i];
-    weft__mf_show(e->key, e->key_len, shown, sizeof shown);
+    weft__str_show(e->key, e->key_len, shown, sizeof shown);
     if (env && (!e->key_len || memchr(e->key, '=', e->key_len) ||
                 memchr(e->key, 0, e->key_len)))
       return weft__mf_fail(c, WEFT_EINVAL, e->line,

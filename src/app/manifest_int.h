@@ -58,9 +58,6 @@ int weft__mf_nomem(weft__mf_ctx_t *c);
  * "[[trigger.http]]", "[component.cart.build]", "[variables.token]". */
 int weft__mf_where(const weft__toml_t *node, weft__buf_t *out);
 
-/* Write `s` (len bytes) into dst[cap] for a message: control characters
- * escaped, cut with "..." if too long. Returns dst. */
-char *weft__mf_show(const char *s, size_t len, char *dst, size_t cap);
 
 /* A location at `line`. */
 weft__manifest_loc_t weft__mf_loc(weft__mf_ctx_t *c, int line);

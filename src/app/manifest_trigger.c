@@ -29,7 +29,7 @@ static int read_component_ref(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
       }
     return weft__mf_fail(c, WEFT_EINVAL, kv->line,
                          "component '%s' is not defined",
-                         weft__mf_show(v->u.string.ptr, v->u.string.len,
+                         weft__str_show(v->u.string.ptr, v->u.string.len,
                                        shown, sizeof shown));
   }
   if (v->type == WEFT__TOML_TABLE) {
@@ -80,7 +80,7 @@ static int read_route(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
                          "'route' must be a string or { private = true }");
   if ((rc = weft__mf_string(c, kv->value, "route", kv->line, &route)))
     return rc;
-  weft__mf_show(route, strlen(route), shown, sizeof shown);
+  weft__str_show(route, strlen(route), shown, sizeof shown);
   if (!weft__route_check(route, false, &why))
     return weft__mf_fail(c, WEFT_EINVAL, kv->line, "invalid route '%s': %s",
                          shown, why);
@@ -134,7 +134,7 @@ static int read_executor(weft__mf_ctx_t *c, const weft__toml_kv_t *kv,
     return weft__mf_fail(c, WEFT_EINVAL, kv->line,
                          "unknown executor type '%s': use \"spin\" or "
                          "\"wagi\"",
-                         weft__mf_show(e.type, strlen(e.type), shown,
+                         weft__str_show(e.type, strlen(e.type), shown,
                                        sizeof shown));
   if (!strcmp(e.type, "spin") && (e.argv || e.entrypoint))
     return weft__mf_fail(c, WEFT_EINVAL, kv->line,
@@ -370,7 +370,7 @@ int weft__mf_triggers(weft__mf_ctx_t *c, const weft__toml_t *trigger) {
     const weft__toml_kv_t *kv = weft__toml_table_at(trigger, i);
     const weft__toml_t *v = kv->value;
     bool tables = v->type == WEFT__TOML_ARRAY;
-    weft__mf_show(kv->key, kv->key_len, shown, sizeof shown);
+    weft__str_show(kv->key, kv->key_len, shown, sizeof shown);
     if (memchr(kv->key, 0, kv->key_len) || strlen(kv->key) > 64 ||
         !(kv->key[0] >= 'a' && kv->key[0] <= 'z') ||
         strspn(kv->key, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=

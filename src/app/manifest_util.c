@@ -29,31 +29,6 @@ weft__manifest_loc_t weft__mf_loc(weft__mf_ctx_t *c, int line) {
   return loc;
 }
 
-/* See manifest_int.h. */
-char *weft__mf_show(const char *s, size_t len, char *dst, size_t cap) {
-  size_t o = 0, i;
-  for (i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
-    if (o + need + 4 > cap) {
-      /* Cut at a character boundary, then mark the cut. */
-      while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
-        o--;
-      if (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0xc0)
-        o--;
-      memcpy(dst + o, "...", 3);
-      o += 3;
-      break;
-    }
-    if (need == 4)
-      o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
-    else
-      dst[o++] = (char)ch;
-  }
-  dst[o] = 0;
-  return dst;
-}
-
 /* True if `key` (len bytes) can be written bare in TOML. */
 static bool bare_key(const char *key, size_t len) {
   size_t i;
@@ -96,7 +71,7 @@ int weft__mf_where(const weft__toml_t *node, weft__buf_t *out) {
     } else {
       char shown[80];
       rc |= weft__buf_printf(out, "\"%s\"",
-                             weft__mf_show(c->key, c->key_len, shown,
+                             weft__str_show(c->key, c->key_len, shown,
                                            sizeof shown));
     }
   }
@@ -199,7 +174,7 @@ int weft__mf_read(weft__mf_ctx_t *c, const weft__toml_t *table,
     void *field;
     if (!k) {
       snprintf(msg, sizeof msg, "unknown key '%s'",
-               weft__mf_show(kv->key, kv->key_len, shown, sizeof shown));
+               weft__str_show(kv->key, kv->key_len, shown, sizeof shown));
       return fail_in(c, WEFT_EINVAL, kv->line, table, msg);
     }
     field = base + k->offset;
@@ -319,7 +294,7 @@ int weft__mf_check_template(weft__mf_ctx_t *c, const char *s, int line,
       ;
     for (b = close; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
       ;
-    weft__mf_show(a, (size_t)(b - a), shown, sizeof shown);
+    weft__str_show(a, (size_t)(b - a), shown, sizeof shown);
     if (!weft__manifest_valid_id(a, (size_t)(b - a), true))
       return weft__mf_fail(c, WEFT_EINVAL, line,
                            "invalid variable name '%s' in '%s'", shown, what);

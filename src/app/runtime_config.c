@@ -69,7 +69,7 @@ static int read_store(const char *file, const char *dir, weft__arena_t *a,
   const char *type = NULL;
   char shown[96];
   int rc;
-  weft__mf_show(kv->key, kv->key_len, shown, sizeof shown);
+  weft__str_show(kv->key, kv->key_len, shown, sizeof shown);
   if (!valid_label(kv->key, kv->key_len))
     return WEFT_ERR(err, WEFT_EINVAL,
                     "%s:%d: invalid key-value store label '%s': use letters, "
@@ -122,7 +122,7 @@ static int read_store(const char *file, const char *dir, weft__arena_t *a,
     return 0;
   }
   char ty[96];
-  weft__mf_show(type, strlen(type), ty, sizeof ty);
+  weft__str_show(type, strlen(type), ty, sizeof ty);
   return WEFT_ERR(err, WEFT_EINVAL,
                   "%s:%d: unknown key-value store type '%s' in "
                   "[key_value_store.%s]: weft knows \"spin\", \"sqlite\" and "
@@ -138,7 +138,7 @@ static int read_root(const char *file, const char *dir, weft__arena_t *a,
   for (size_t i = 0; i < weft__toml_table_len(root); i++) {
     const weft__toml_kv_t *kv = weft__toml_table_at(root, i);
     char shown[96];
-    weft__mf_show(kv->key, kv->key_len, shown, sizeof shown);
+    weft__str_show(kv->key, kv->key_len, shown, sizeof shown);
     if (key_is(kv, "key_value_store")) {
       if (kv->value->type != WEFT__TOML_TABLE)
         return WEFT_ERR(err, WEFT_EINVAL,

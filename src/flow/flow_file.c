@@ -66,31 +66,6 @@ static int nomem(ctx_t *c) {
   return weft__flow_fail(c->p, WEFT_ENOMEM, 0, "out of memory");
 }
 
-/* Write `s` (len bytes) into dst[cap] for a message: control characters
- * escaped, cut with "..." if too long. Returns dst. */
-static char *show(const char *s, size_t len, char *dst, size_t cap) {
-  size_t o = 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
-    if (o + need + 4 > cap) {
-      while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
-        o--;
-      if (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0xc0)
-        o--;
-      memcpy(dst + o, "...", 3);
-      o += 3;
-      break;
-    }
-    if (need == 4)
-      o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
-    else
-      dst[o++] = (char)ch;
-  }
-  dst[o] = 0;
-  return dst;
-}
-
 /* True if `s` (len bytes) may name a flow, a node or a port. */
 static bool valid_name(const char *s, size_t len) {
   if (!len || len > WEFT__FLOW_MAX_NAME)
@@ -128,7 +103,7 @@ static int read_table(ctx_t *c, const weft__toml_t *table, const fkey_t *keys,
     int r;
     if (!k)
       r = FAIL(c, kv->line, "unknown key '%s' in %s",
-               show(kv->key, kv->key_len, shown, sizeof shown), c->what);
+               weft__str_show(kv->key, kv->key_len, shown, sizeof shown), c->what);
     else
       r = k->read(c, kv, obj);
     if (r && !rc)
@@ -171,7 +146,7 @@ static int get_name(ctx_t *c, const weft__toml_t *v, const char *what,
   if (!valid_name(v->u.string.ptr, v->u.string.len))
     return FAIL(c, line,
                 "invalid %s '%s': use 1 to %d letters, digits, '-' and '_'",
-                what, show(v->u.string.ptr, v->u.string.len, shown,
+                what, weft__str_show(v->u.string.ptr, v->u.string.len, shown,
                            sizeof shown),
                 WEFT__FLOW_MAX_NAME);
   *out = v->u.string.ptr;
@@ -237,7 +212,7 @@ static int get_path(ctx_t *c, const weft__toml_kv_t *kv, const char **out) {
       if (i + 2 >= len || hex(u[i + 1]) < 0 || hex(u[i + 2]) < 0 ||
           (hex(u[i + 1]) == 0 && hex(u[i + 2]) == 0))
         return FAIL(c, kv->line, "'%s' has a bad escape in '%s'", kv->key,
-                    show(s, strlen(s), shown, sizeof shown));
+                    weft__str_show(s, strlen(s), shown, sizeof shown));
       d[o++] = (char)(hex(u[i + 1]) * 16 + hex(u[i + 2]));
       i += 2;
     }
@@ -248,7 +223,7 @@ static int get_path(ctx_t *c, const weft__toml_kv_t *kv, const char **out) {
     return FAIL(c, kv->line,
                 "'%s' must be a local path or a file:// URL, not '%s': "
                 "weft does not download components",
-                kv->key, show(s, strlen(s), shown, sizeof shown));
+                kv->key, weft__str_show(s, strlen(s), shown, sizeof shown));
   }
   if (!(*out = join(c, s)))
     return nomem(c);
@@ -357,7 +332,7 @@ static int read_interface(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
     return rc;
   n->role = weft__flow_role_parse(n->interface, strlen(n->interface),
                                   &bad_version);
-  show(n->interface, strlen(n->interface), shown, sizeof shown);
+  weft__str_show(n->interface, strlen(n->interface), shown, sizeof shown);
   if (bad_version)
     return FAIL(c, kv->line,
                 "unsupported version of interface '%s': weft has 0.1.0",
@@ -500,7 +475,7 @@ static int error_kind(ctx_t *c, const weft__toml_t *v, int line,
   return FAIL(c, line,
               "unknown error policy '%s': use fail-fast, retry, skip, "
               "dead-letter or circuit-breaker",
-              show(v->u.string.ptr, v->u.string.len, shown, sizeof shown));
+              weft__str_show(v->u.string.ptr, v->u.string.len, shown, sizeof shown));
 }
 
 /* The settings of the inline table form; each is read only for its
@@ -693,7 +668,7 @@ static int get_backpressure(ctx_t *c, const weft__toml_kv_t *kv,
   return FAIL(c, kv->line,
               "unknown backpressure '%s': use block, drop-oldest, "
               "drop-newest or error",
-              show(v->u.string.ptr, v->u.string.len, shown, sizeof shown));
+              weft__str_show(v->u.string.ptr, v->u.string.len, shown, sizeof shown));
 }
 
 /* An edge while it is read: what is written, resolved afterwards. */
@@ -857,7 +832,7 @@ static int read_nodes(ctx_t *c, flow_parts_t *fp) {
       FAIL(c, kv->line,
            "invalid node name '%s': use 1 to %d letters, digits, '-' and "
            "'_'",
-           show(kv->key, kv->key_len, shown, sizeof shown),
+           weft__str_show(kv->key, kv->key_len, shown, sizeof shown),
            WEFT__FLOW_MAX_NAME);
   }
   f->nnodes = n;
@@ -939,7 +914,7 @@ static void read_root(ctx_t *c, const weft__toml_t *root) {
     else
       FAIL(c, kv->line, "unknown key '%s': a flow file holds [flow.NAME] "
                         "tables",
-           show(kv->key, kv->key_len, shown, sizeof shown));
+           weft__str_show(kv->key, kv->key_len, shown, sizeof shown));
   }
   if (flows && flows->type != WEFT__TOML_TABLE) {
     FAIL(c, flows->line, "'flow' must be a table: [flow.NAME]");
@@ -963,7 +938,7 @@ static void read_root(ctx_t *c, const weft__toml_t *root) {
       FAIL(c, kv->line,
            "invalid flow name '%s': use 1 to %d letters, digits, '-' and "
            "'_'",
-           show(kv->key, kv->key_len, shown, sizeof shown),
+           weft__str_show(kv->key, kv->key_len, shown, sizeof shown),
            WEFT__FLOW_MAX_NAME);
     else if (kv->value->type != WEFT__TOML_TABLE)
       FAIL(c, kv->line, "flow '%s' must be a table", kv->key);

@@ -78,3 +78,28 @@ char *weft__strndup(const char *s, size_t n) {
   p[n] = 0;
   return p;
 }
+
+/* See util.h. */
+char *weft__str_show(const char *s, size_t len, char *dst, size_t cap) {
+  size_t o = 0, i;
+  for (i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    size_t need = ch < 0x20 || ch == 0x7f ? 4 : 1;
+    if (o + need + 4 > cap) {
+      /* Cut at a character boundary, then mark the cut. */
+      while (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0x80)
+        o--;
+      if (o > 0 && ((unsigned char)dst[o - 1] & 0xc0) == 0xc0)
+        o--;
+      memcpy(dst + o, "...", 3);
+      o += 3;
+      break;
+    }
+    if (need == 4)
+      o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
+    else
+      dst[o++] = (char)ch;
+  }
+  dst[o] = 0;
+  return dst;
+}

@@ -77,6 +77,10 @@ size_t weft__utf8_check(const uint8_t *s, size_t len);
 /* strdup that returns NULL on failure; xstrndup likewise. */
 char *weft__strdup(const char *s);
 char *weft__strndup(const char *s, size_t n);
+/* Write `s` (len bytes) into dst[cap] for a message: control characters
+ * escaped as \xNN, cut at a character boundary with "..." if too long.
+ * Returns dst. */
+char *weft__str_show(const char *s, size_t len, char *dst, size_t cap);
 /* Whether `s` is one of the `n` strings of `v`. */
 bool weft__str_in(const char *const *v, size_t n, const char *s);
 
