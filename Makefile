@@ -152,9 +152,8 @@ $(foreach r,source processor filter router aggregator sink,\
 # and rebuilt when weft_json.h, the guests' JSON parser, changes.
 FLOW_EXAMPLES := flow-basic/lines:source flow-basic/upper:processor \
   flow-basic/print:sink flow-rate-limit/events:source \
-  flow-rate-limit/rate_limit:filter flow-rate-limit/print:sink \
-  flow-router/numbers:source flow-router/classify:router \
-  flow-router/sum:aggregator flow-router/print:sink
+  flow-rate-limit/rate_limit:filter flow-router/numbers:source \
+  flow-router/classify:router flow-router/sum:aggregator
 define flow_example_rule
 examples/$1.wasm: examples/$1.c sdk/c/src/$2_stage.c sdk/c/include/$2_stage.h \
                   sdk/c/include/weft_json.h
@@ -181,6 +180,11 @@ $(BUILD)/guests/unit_%.wasm: tests/guests/unit_%.c sdk/c/src/unit.c \
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -mexec-model=reactor -o $@ $< sdk/c/src/unit.c
 guests: $(UNIT_EXAMPLE_WASM)
+# The fuzz targets of the schema and policy parsers (tests/fuzz/fuzz_unit_*)
+# need only these (see the fuzzing section).
+FUZZ_SRC_unit_parse := src/unit/schema.c src/unit/policy.c src/unit/value.c                        src/unit/admit.c src/unit/key.c src/toml/toml.c                        src/toml/toml_tree.c src/util/arena.c src/util/buf.c                        src/util/error.c src/util/file.c src/util/parse.c                        src/util/utf8.c
+FUZZ_SRC_unit_schema := $(FUZZ_SRC_unit_parse)
+FUZZ_SRC_unit_policy := $(FUZZ_SRC_unit_parse)
 # ---- end units ----
 
 .PHONY: sdk
