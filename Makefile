@@ -182,7 +182,11 @@ $(BUILD)/guests/unit_%.wasm: tests/guests/unit_%.c sdk/c/src/unit.c \
 guests: $(UNIT_EXAMPLE_WASM)
 # The fuzz targets of the schema and policy parsers (tests/fuzz/fuzz_unit_*)
 # need only these (see the fuzzing section).
-FUZZ_SRC_unit_parse := src/unit/schema.c src/unit/policy.c src/unit/value.c                        src/unit/admit.c src/unit/key.c src/toml/toml.c                        src/toml/toml_tree.c src/util/arena.c src/util/buf.c                        src/util/error.c src/util/file.c src/util/parse.c                        src/util/utf8.c
+FUZZ_SRC_unit_parse := src/unit/schema.c src/unit/policy.c src/unit/value.c \
+                       src/unit/admit.c src/unit/key.c src/toml/toml.c \
+                       src/toml/toml_tree.c src/util/arena.c src/util/buf.c \
+                       src/util/error.c src/util/file.c src/util/parse.c \
+                       src/util/utf8.c
 FUZZ_SRC_unit_schema := $(FUZZ_SRC_unit_parse)
 FUZZ_SRC_unit_policy := $(FUZZ_SRC_unit_parse)
 # ---- end units ----

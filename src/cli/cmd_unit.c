@@ -28,6 +28,8 @@ static const char usage[] =
     "  show     print the unit's identity, head and state\n"
     "  history  print the lineage, one entry a line\n"
     "  policy   print the policy in force, or apply a signed update\n"
+    "  pack     write the unit as one file for another host\n"
+    "  unpack   make a unit file from a pack, verifying every byte\n"
     "\n"
     "Run 'weft unit <subcommand> --help' for its options.\n";
 
@@ -142,20 +144,25 @@ static int unit_new(int argc, char **argv) {
 static const char *const kind_names[] = {"genesis", "ok", "rejected",
                                          "policy"};
 
-/* Run one cycle of `u` now and print its outcome. */
+static void print_cycle(const weft__uresult_t *res, void *ctx) {
+  (void)ctx;
+  if (res->dropped)
+    cli_error("dropped %zu message%s from the inbox (%s)", res->dropped,
+              res->dropped == 1 ? "" : "s", res->dropped_why);
+  printf("cycle %llu: %s%s%s\n", (unsigned long long)res->seq,
+         kind_names[res->kind], res->note[0] ? ": " : "", res->note);
+}
+
+/* Run the cycles of one step of `u` (weft__unit_step) and print them. */
 static int step_one(weft_engine_t *engine, weft__unitfile_t *u,
                     weft_error_t *err) {
   weft__ukey_t host;
   weft__urun_t *r = NULL;
-  weft__uresult_t res;
   int rc = weft__unit_host_key(&host, err);
   if (rc == 0)
     rc = weft__urun_open(engine, u, &host, &r, err);
   if (rc == 0)
-    rc = weft__unit_cycle_now(r, u, u->head.time_ms, &res, err);
-  if (rc == 0)
-    printf("cycle %llu: %s%s%s\n", (unsigned long long)res.seq,
-           kind_names[res.kind], res.note[0] ? ": " : "", res.note);
+    rc = weft__unit_step(r, u, print_cycle, NULL, err);
   weft__urun_free(r);
   sodium_memzero(&host, sizeof host);
   return rc;
@@ -170,6 +177,8 @@ static const char step_usage[] =
     "in its inbox (and the one given here), and commit it with this host's\n"
     "signature ($WEFT_HOME/host.key, made on first use). A cycle the guest\n"
     "fails (trap, deadline, error) rolls back and is recorded as rejected.\n"
+    "Cycles the unit scheduled that fell due run at their due times, up to\n"
+    "the policy's max_per_step (default 1) in one step.\n"
     "\n"
     "options:\n"
     "      --message FILE   a message body for this cycle\n"
@@ -556,6 +565,10 @@ static int unit_run(int argc, char **argv) {
       res->genesis = false;
       res->head_time = now > res->head_time ? now : res->head_time;
       res->next_ms = out.next_ms;
+      if (out.dropped)
+        cli_error("%s: dropped %zu message%s from the inbox (%s)",
+                  res->u->path, out.dropped, out.dropped == 1 ? "" : "s",
+                  out.dropped_why);
       if (!quiet)
         printf("%s: cycle %llu: %s%s%s\n", res->u->path,
                (unsigned long long)out.seq, kind_names[out.kind],
@@ -644,6 +657,103 @@ static int unit_policy(int argc, char **argv) {
   return rc < 0 ? cli_fail(&err) : WEFT_EXIT_OK;
 }
 
+/* ---- pack and unpack ----------------------------------------------------- */
+
+static const char pack_usage[] =
+    "usage: weft unit pack UNIT -o PACK\n"
+    "\n"
+    "Verify the unit, then write it as one file for another host: the code,\n"
+    "schema, policies, lineage, globals and memory, every byte covered by\n"
+    "the chain's hashes and signatures (docs/unit-format.md). Messages\n"
+    "waiting in the inbox do not travel.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out PACK   the file to write\n"
+    "  -h, --help       show this help\n";
+
+static int unit_pack(int argc, char **argv) {
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *out = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'h': fputs(pack_usage, stdout); return WEFT_EXIT_OK;
+    default: return cli_usage_error("unit pack", "bad option");
+    }
+  }
+  if (argc - optind != 1 || !out)
+    return cli_usage_error("unit pack", "expected UNIT and -o PACK");
+  weft_error_t err = {0};
+  weft__unitfile_t *u = NULL;
+  weft__buf_t b;
+  weft__buf_init(&b);
+  uint64_t n = 0;
+  weft__uverify_opts_t o = {.entries = &n};
+  int rc = weft__unitfile_open(argv[optind], &u, &err);
+  if (rc == 0)
+    rc = weft__unit_verify(u, &o, &err);
+  if (rc == 0)
+    rc = weft__unit_pack(u, &b, &err);
+  if (rc == 0)
+    rc = weft__write_file_atomic(out, b.data, b.len, &err);
+  weft__unitfile_close(u);
+  size_t len = b.len;
+  weft__buf_release(&b);
+  if (rc < 0) {
+    cli_error("%s: %s", argv[optind], err.msg);
+    return WEFT_EXIT_FAIL;
+  }
+  printf("packed %llu entries into %s (%zu bytes)\n", (unsigned long long)n,
+         out, len);
+  return WEFT_EXIT_OK;
+}
+
+static const char unpack_usage[] =
+    "usage: weft unit unpack PACK -o UNIT\n"
+    "\n"
+    "Make a unit file from a pack (weft unit pack). The file appears only\n"
+    "if the pack parses, the unit verifies (chain, signatures, admissions,\n"
+    "state, memory) and the pack is exactly the canonical one of that unit:\n"
+    "one changed byte anywhere is refused.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out UNIT   the unit file to create (must not exist)\n"
+    "  -h, --help       show this help\n";
+
+static int unit_unpack(int argc, char **argv) {
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *out = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'h': fputs(unpack_usage, stdout); return WEFT_EXIT_OK;
+    default: return cli_usage_error("unit unpack", "bad option");
+    }
+  }
+  if (argc - optind != 1 || !out)
+    return cli_usage_error("unit unpack", "expected PACK and -o UNIT");
+  const char *path = argv[optind];
+  weft_error_t err = {0};
+  uint8_t *data = NULL;
+  size_t len = 0;
+  int rc = weft__read_file(path, &data, &len, &err);
+  if (rc == 0)
+    rc = weft__unit_unpack(data, len, path, out, &err);
+  free(data);
+  if (rc < 0)
+    return cli_fail(&err);
+  printf("unpacked %s into %s\n", path, out);
+  return WEFT_EXIT_OK;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 int cmd_unit(int argc, char **argv) {
@@ -653,7 +763,8 @@ int cmd_unit(int argc, char **argv) {
   } subs[] = {{"new", unit_new},         {"step", unit_step},
               {"run", unit_run},     {"send", unit_send},
               {"verify", unit_verify},   {"show", unit_show},
-              {"history", unit_history}, {"policy", unit_policy}};
+              {"history", unit_history}, {"policy", unit_policy},
+              {"pack", unit_pack},       {"unpack", unit_unpack}};
   if (argc < 2) {
     fputs(usage, stderr);
     return WEFT_EXIT_USAGE;

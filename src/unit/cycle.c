@@ -891,6 +891,21 @@ int weft__urun_cycle(weft__urun_t *r, const weft__uinput_t *in,
       return WEFT_ERR(err, WEFT_EINVAL,
                       "message %zu: the policy does not let its sender "
                       "send '%s'", i, in->msgs[i].kind);
+    /* A message is delivered once: not twice in a cycle, nor again. */
+    for (size_t j = 0; j < i; j++)
+      if (in->msgs[j].nonce == in->msgs[i].nonce &&
+          !memcmp(in->msgs[j].sender, in->msgs[i].sender, WEFT__PK_LEN))
+        return WEFT_ERR(err, WEFT_EINVAL, "message %zu: a replay of "
+                                          "message %zu", i, j);
+    int seen = r->u ? weft__unitfile_seen(r->u, in->msgs[i].sender,
+                                          in->msgs[i].nonce, err)
+                    : 0;
+    if (seen < 0)
+      return seen;
+    if (seen)
+      return WEFT_ERR(err, WEFT_EINVAL,
+                      "message %zu: a replay of a message delivered before",
+                      i);
   }
   weft__uentry_t e = {0};
   e.seq = r->head_seq + 1;

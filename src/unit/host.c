@@ -118,33 +118,122 @@ int weft__unit_queue(weft__unitfile_t *u, const char *body_path,
   return rc;
 }
 
+/* Whether inbox message `m` may be delivered: its signature holds, the
+ * policy lets its sender send its kind, and neither the lineage nor the
+ * messages this cycle takes already (msgs[0..i)) hold it. 0 yes, 1 no
+ * (why in *why), or a negative error. */
+static int deliverable(weft__unitfile_t *u, const weft__umsg_t *m,
+                       const weft__umsg_t *msgs, size_t i, const char **why,
+                       weft_error_t *err) {
+  if (weft__umsg_sig_ok(u->unit_id, m) < 0) {
+    *why = "bad signature";
+    return 1;
+  }
+  if (!weft__upolicy_may_send(u->policy, u->owner, m->kind, m->sender)) {
+    *why = "the policy does not let its sender send it";
+    return 1;
+  }
+  for (size_t j = 0; j < i; j++)
+    if (msgs[j].nonce == m->nonce &&
+        !memcmp(msgs[j].sender, m->sender, WEFT__PK_LEN)) {
+      *why = "a replay (twice in the inbox)";
+      return 1;
+    }
+  int seen = weft__unitfile_seen(u, m->sender, m->nonce, err);
+  if (seen > 0)
+    *why = "a replay (delivered before)";
+  return seen;
+}
+
 /* See unit.h. */
-int weft__unit_cycle_now(weft__urun_t *r, weft__unitfile_t *u,
-                         uint64_t min_time, weft__uresult_t *res,
-                         weft_error_t *err) {
+int weft__unit_cycle_at(weft__urun_t *r, weft__unitfile_t *u,
+                        uint64_t time_ms, weft__uresult_t *res,
+                        weft_error_t *err) {
   weft__umsg_t *msgs = NULL;
   int64_t *ids = NULL;
-  size_t n = 0;
+  size_t n = 0, ok = 0, dropped = 0;
+  char why_first[160] = "";
   int rc = weft__unitfile_inbox(u, &msgs, &ids, &n, err);
+  /* Messages that cannot be delivered leave the inbox unread (they are
+   * consumed with the cycle) instead of blocking it forever. */
+  for (size_t i = 0; i < n; i++) {
+    const char *why = NULL;
+    int bad = rc == 0 ? deliverable(u, &msgs[i], msgs, ok, &why, err) : 1;
+    if (bad < 0)
+      rc = bad;
+    if (bad) {
+      if (rc == 0 && !dropped++)
+        snprintf(why_first, sizeof why_first, "'%s': %s", msgs[i].kind, why);
+      free(msgs[i].kind);
+      free(msgs[i].body);
+    } else {
+      msgs[ok++] = msgs[i];
+    }
+  }
   if (rc == 0) {
     uint8_t seed[32];
     randombytes_buf(seed, sizeof seed);
-    uint64_t now = weft__unit_now_ms();
-    weft__uinput_t in = {.time_ms = now > min_time ? now : min_time,
+    weft__uinput_t in = {.time_ms = time_ms,
                          .seed = seed,
                          .msgs = msgs,
-                         .nmsgs = n,
+                         .nmsgs = ok,
                          .inbox_ids = ids,
                          .ninbox = n};
     rc = weft__urun_cycle(r, &in, res, err);
   }
-  for (size_t i = 0; i < n; i++) {
+  if (rc == 0) {
+    res->dropped = dropped;
+    snprintf(res->dropped_why, sizeof res->dropped_why, "%s", why_first);
+  }
+  for (size_t i = 0; i < ok; i++) {
     free(msgs[i].kind);
     free(msgs[i].body);
   }
   free(msgs);
   free(ids);
   return rc;
+}
+
+/* See unit.h. */
+int weft__unit_cycle_now(weft__urun_t *r, weft__unitfile_t *u,
+                         uint64_t min_time, weft__uresult_t *res,
+                         weft_error_t *err) {
+  uint64_t now = weft__unit_now_ms();
+  return weft__unit_cycle_at(r, u, now > min_time ? now : min_time, res,
+                             err);
+}
+
+/* See unit.h. */
+int weft__unit_step(weft__urun_t *r, weft__unitfile_t *u,
+                    void (*each)(const weft__uresult_t *, void *), void *ctx,
+                    weft_error_t *err) {
+  uint32_t max = u->policy->max_per_step;
+  uint64_t min_int = u->policy->min_interval_ms;
+  uint64_t head = u->head.time_ms, next = u->head.next_ms;
+  uint64_t start = weft__unit_now_ms();
+  for (uint32_t done = 0; done < max; done++) {
+    /* When the unit asked for its next cycle (never sooner than the
+     * policy's minimum interval). */
+    uint64_t due = UINT64_MAX;
+    if (u->head.kind != WEFT__E_GENESIS || done) {
+      if (next) {
+        uint64_t d = next - 1 < min_int ? min_int : next - 1;
+        due = d > UINT64_MAX - head ? UINT64_MAX : head + d;
+      }
+    }
+    if (done && due > start)
+      break;
+    uint64_t t = due <= start ? due : start > head ? start : head;
+    weft__uresult_t res;
+    int rc = weft__unit_cycle_at(r, u, t, &res, err);
+    if (rc < 0)
+      return rc;
+    if (each)
+      each(&res, ctx);
+    head = t;
+    next = res.next_ms;
+  }
+  return 0;
 }
 
 /* See unit.h. */

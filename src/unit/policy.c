@@ -24,8 +24,10 @@
 
 static int fail_at(weft_error_t *err, const char *file, int line,
                    const char *msg, const char *a) {
-  char m[200];
-  snprintf(m, sizeof m, msg, a);
+  char m[200], sa[64];
+  /* Names and values from the file, escaped and cut: one line. */
+  weft__str_show(a, strlen(a), sa, sizeof sa);
+  snprintf(m, sizeof m, msg, sa);
   return WEFT_ERR(err, WEFT_EINVAL, "%s:%d: %s", file, line, m);
 }
 

@@ -35,10 +35,14 @@ static const struct {
                   {"bool", WEFT__UV_BOOL},   {"bytes", WEFT__UV_BYTES},
                   {"list", WEFT__UV_LIST},   {"record", WEFT__UV_RECORD}};
 
+/* A message naming `a` and `b` (names from the file, shown escaped and
+ * cut: a message is one line). */
 static int fail(weft_error_t *err, const weft__toml_t *at, const char *fmt,
                 const char *a, const char *b) {
-  char msg[200];
-  snprintf(msg, sizeof msg, fmt, a, b);
+  char msg[200], sa[64], sb[64];
+  weft__str_show(a, strlen(a), sa, sizeof sa);
+  weft__str_show(b, strlen(b), sb, sizeof sb);
+  snprintf(msg, sizeof msg, fmt, sa, sb);
   return WEFT_ERR(err, WEFT_EINVAL, "%s:%d: %s", at->file, at->line, msg);
 }
 
@@ -79,6 +83,7 @@ static int parse_type(weft__uschema_t *s, const weft__toml_t *t,
                       weft_error_t *err) {
   const char *name;
   int rc;
+  const weft__toml_t *node = t; /* for the line of a bare type */
   if (t->type == WEFT__TOML_STRING) { /* item = "integer": the bare type */
     name = t->u.string.ptr;
     t = NULL;
@@ -93,15 +98,15 @@ static int parse_type(weft__uschema_t *s, const weft__toml_t *t,
       out->type = type_names[i].type;
   const weft__toml_t *at = t ? t : NULL;
   if (!out->type || (scalar_only && out->type >= WEFT__UV_LIST)) {
-    char msg[160];
-    snprintf(msg, sizeof msg,
-             "'%s' has type '%s'; expected %s", what, name,
+    char msg[200], sw[48], sn[48];
+    weft__str_show(what, strlen(what), sw, sizeof sw);
+    weft__str_show(name, strlen(name), sn, sizeof sn);
+    snprintf(msg, sizeof msg, "'%s' has type '%s'; expected %s", sw, sn,
              scalar_only ? "integer, string, bool or bytes"
                          : "integer, string, bool, bytes, list or record");
-    if (at)
-      return WEFT_ERR(err, WEFT_EINVAL, "%s:%d: %s", at->file,
-                      weft__toml_get_kv(at, "type")->line, msg);
-    return WEFT_ERR(err, WEFT_EINVAL, "%s", msg);
+    return WEFT_ERR(err, WEFT_EINVAL, "%s:%d: %s", node->file,
+                    at ? weft__toml_get_kv(at, "type")->line : node->line,
+                    msg);
   }
   out->min = INT64_MIN;
   out->max = INT64_MAX;

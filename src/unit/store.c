@@ -14,6 +14,13 @@
 #include "unit/codec.h"
 #include "unit/unit.h"
 
+/* Every message the lineage delivered, by sender and nonce: an index of
+ * the entries (not part of the chain) that lets a cycle refuse a replayed
+ * message without reading the lineage. */
+#define SEEN_SQL                                                           \
+  "CREATE TABLE IF NOT EXISTS seen(sender BLOB NOT NULL,"                  \
+  " nonce INTEGER NOT NULL, PRIMARY KEY(sender, nonce)) WITHOUT ROWID;"
+
 static const char schema_sql[] =
     "PRAGMA application_id = 1465271892;" /* "WEFT" */
     "PRAGMA user_version = 1;"
@@ -32,7 +39,7 @@ static const char schema_sql[] =
     " host BLOB NOT NULL, hash BLOB NOT NULL, sig BLOB NOT NULL);"
     "CREATE TABLE inbox(id INTEGER PRIMARY KEY, sender BLOB NOT NULL,"
     " kind TEXT NOT NULL, body BLOB NOT NULL, nonce INTEGER NOT NULL,"
-    " sig BLOB NOT NULL);";
+    " sig BLOB NOT NULL);" SEEN_SQL;
 
 static int db_fail(weft__unitfile_t *u, weft_error_t *err, const char *what) {
   return WEFT_ERR(err, WEFT_EIO, "'%s': %s: %s", u->path, what,
@@ -170,8 +177,13 @@ static int write_page(weft__unitfile_t *u, size_t idx, const uint8_t *data,
                       const uint8_t *hash, weft_error_t *err) {
   sqlite3_stmt *st;
   bool zero = all_zero(data, WEFT__UNIT_PAGE);
+  /* An upsert, not INSERT OR REPLACE: an update of a row of the same size
+   * overwrites its cells and overflow page in place, where a replace
+   * frees and reallocates them (two more pages in the log per commit). */
   const char *sql = zero ? "DELETE FROM pages WHERE idx = ?"
-                         : "INSERT OR REPLACE INTO pages VALUES(?, ?, ?)";
+                         : "INSERT INTO pages VALUES(?, ?, ?) ON CONFLICT(idx)"
+                           " DO UPDATE SET hash = excluded.hash,"
+                           " data = excluded.data";
   if (sqlite3_prepare_v2(u->db, sql, -1, &st, NULL) != SQLITE_OK)
     return db_fail(u, err, "pages");
   sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
@@ -387,8 +399,12 @@ int weft__unitfile_entry(weft__unitfile_t *u, uint64_t seq,
 uint64_t weft__unitfile_count(weft__unitfile_t *u) {
   sqlite3_stmt *st;
   uint64_t n = 0;
-  if (sqlite3_prepare_v2(u->db, "SELECT count(*) FROM entries", -1, &st,
-                         NULL) == SQLITE_OK &&
+  /* max(seq) + 1, not count(*): a look-up at the end of the primary key
+   * instead of a walk over every entry, on every commit. Verify finds a
+   * gap as a missing entry. */
+  if (sqlite3_prepare_v2(u->db,
+                         "SELECT coalesce(max(seq) + 1, 0) FROM entries", -1,
+                         &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     n = (uint64_t)sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
@@ -537,6 +553,8 @@ int weft__unitfile_open(const char *path, weft__unitfile_t **out,
     rc = open_db(u, SQLITE_OPEN_READWRITE, err);
   if (rc == 0)
     rc = load(u, err);
+  if (rc == 0) /* files made before the index existed */
+    rc = exec(u, SEEN_SQL, err);
   if (rc < 0) {
     weft__unitfile_close(u);
     return rc;
@@ -604,6 +622,156 @@ static int apply_mut(weft__unitfile_t *u, const weft__umut_t *m,
   return rc;
 }
 
+/* Index the messages of `e` as seen; one seen before fails the commit. */
+static int record_seen(weft__unitfile_t *u, const weft__uentry_t *e,
+                       weft_error_t *err) {
+  if (!e->nmsgs)
+    return 0;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(u->db, "INSERT INTO seen VALUES(?, ?)", -1, &st,
+                         NULL) != SQLITE_OK)
+    return db_fail(u, err, "seen");
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < e->nmsgs; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_blob(st, 1, e->msgs[i].sender, WEFT__PK_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)e->msgs[i].nonce);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = WEFT_ERR(err, WEFT_EINVAL,
+                    "'%s': message %zu of entry %llu was delivered before",
+                    u->path, i, (unsigned long long)e->seq);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* See unit.h. */
+int weft__unitfile_seen(weft__unitfile_t *u, const uint8_t *sender,
+                        uint64_t nonce, weft_error_t *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(u->db,
+                         "SELECT 1 FROM seen WHERE sender = ? AND nonce = ?",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(u, err, "seen");
+  sqlite3_bind_blob(st, 1, sender, WEFT__PK_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (sqlite3_int64)nonce);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : db_fail(u, err, "seen");
+}
+
+/* See unit.h. */
+int weft__unitfile_policy_seqs(weft__unitfile_t *u, uint64_t **seqs,
+                               size_t *n, weft_error_t *err) {
+  sqlite3_stmt *st;
+  *seqs = NULL;
+  *n = 0;
+  if (sqlite3_prepare_v2(u->db, "SELECT seq FROM policy ORDER BY seq", -1,
+                         &st, NULL) != SQLITE_OK)
+    return db_fail(u, err, "policy");
+  size_t cap = 0;
+  int rc = 0;
+  while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 8;
+      uint64_t *s = realloc(*seqs, cap * sizeof *s);
+      if (!s) {
+        rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+        break;
+      }
+      *seqs = s;
+    }
+    (*seqs)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* See unit.h. */
+int weft__unitfile_import(const char *path, const weft__uimport_t *im,
+                          weft_error_t *err) {
+  weft__unitfile_t u = {0};
+  u.path = (char *)path;
+  const weft__uentry_t *head = &im->entries[im->nentries - 1];
+  uint8_t code_hash[WEFT__HASH_LEN];
+  weft__uhash(code_hash, WEFT__H_PAGE, 1, im->code, im->code_len);
+  int rc = open_db(&u, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+  /* A new file no one else sees yet: no sync; the caller syncs it once
+   * it has verified it. */
+  if (rc == 0)
+    rc = exec(&u, "PRAGMA synchronous=OFF", err);
+  if (rc == 0)
+    rc = exec(&u, "BEGIN", err);
+  if (rc == 0)
+    rc = exec(&u, schema_sql, err);
+  if (rc == 0)
+    rc = put_u32_meta(&u, "format", WEFT__UNIT_FORMAT, err);
+  if (rc == 0)
+    rc = put_meta(&u, "unit_id", im->entries[0].hash, WEFT__HASH_LEN, err);
+  if (rc == 0)
+    rc = put_meta(&u, "owner", im->owner, WEFT__PK_LEN, err);
+  if (rc == 0)
+    rc = put_meta(&u, "world", WEFT__UNIT_WORLD, strlen(WEFT__UNIT_WORLD),
+                  err);
+  if (rc == 0)
+    rc = put_meta(&u, "code_hash", code_hash, WEFT__HASH_LEN, err);
+  if (rc == 0)
+    rc = put_meta(&u, "schema", im->schema_text, strlen(im->schema_text),
+                  err);
+  if (rc == 0)
+    rc = put_u32_meta(&u, "mem_pages", head->mem_pages, err);
+  if (rc == 0)
+    rc = put_meta(&u, "globals", im->globals, im->globals_len, err);
+  sqlite3_stmt *st = NULL;
+  if (rc == 0 && sqlite3_prepare_v2(u.db, "INSERT INTO code VALUES(?, ?)", -1,
+                                    &st, NULL) != SQLITE_OK)
+    rc = db_fail(&u, err, "code");
+  if (rc == 0) {
+    sqlite3_bind_blob(st, 1, code_hash, WEFT__HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, im->code_len ? (void *)im->code : (void *)"",
+                      (int)im->code_len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = db_fail(&u, err, "code");
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc == 0 && sqlite3_prepare_v2(u.db, "INSERT INTO policy VALUES(?, ?)",
+                                    -1, &st, NULL) != SQLITE_OK)
+    rc = db_fail(&u, err, "policy");
+  for (size_t i = 0; rc == 0 && i < im->npolicies; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)im->policy_seq[i]);
+    sqlite3_bind_blob(st, 2, im->policies[i], (int)strlen(im->policies[i]),
+                      SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      rc = db_fail(&u, err, "policy");
+  }
+  sqlite3_finalize(st);
+  for (size_t i = 0; rc == 0 && i < im->state->n; i++) {
+    weft__umut_t m = {.key = im->state->ents[i].key,
+                      .val = im->state->ents[i].val,
+                      .val_len = im->state->ents[i].len};
+    rc = apply_mut(&u, &m, err);
+  }
+  for (size_t i = 0; rc == 0 && i < im->npages; i++) {
+    uint8_t h[WEFT__HASH_LEN];
+    weft__page_hash(im->page_data[i], h);
+    rc = write_page(&u, im->page_idx[i], im->page_data[i], h, err);
+  }
+  for (size_t i = 0; rc == 0 && i < im->nentries; i++) {
+    rc = record_seen(&u, &im->entries[i], err);
+    if (rc == 0)
+      rc = insert_entry(&u, &im->entries[i], err);
+  }
+  if (rc == 0)
+    rc = exec(&u, "COMMIT", err);
+  if (u.db)
+    sqlite3_close(u.db);
+  return rc;
+}
+
 /* See unit.h. */
 int weft__unitfile_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
                           weft_error_t *err) {
@@ -624,7 +792,11 @@ int weft__unitfile_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
                     c->dirty_hash[i], err);
   if (rc == 0 && c->mem && c->mem_pages != u->mem_pages)
     rc = put_u32_meta(u, "mem_pages", c->mem_pages, err);
-  if (rc == 0 && c->globals)
+  /* The globals, when they changed (most cycles leave them). */
+  bool gsame = c->globals && c->globals_len == u->globals_len &&
+               (!c->globals_len || !memcmp(c->globals, u->globals,
+                                           c->globals_len));
+  if (rc == 0 && c->globals && !gsame)
     rc = put_meta(u, "globals", c->globals, c->globals_len, err);
   if (rc == 0 && c->policy_text) {
     sqlite3_stmt *st;
@@ -653,12 +825,27 @@ int weft__unitfile_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
     sqlite3_finalize(st);
   }
   if (rc == 0)
+    rc = record_seen(u, e, err);
+  if (rc == 0)
     rc = insert_entry(u, e, err);
+  /* The copy of the globals the next commit compares with. */
+  uint8_t *g = NULL;
+  if (rc == 0 && c->globals && !gsame &&
+      !(g = malloc(c->globals_len ? c->globals_len : 1)))
+    rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   if (rc == 0)
     rc = exec(u, "COMMIT", err);
   if (rc < 0) {
+    free(g);
     sqlite3_exec(u->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
+  }
+  if (g) {
+    if (c->globals_len)
+      memcpy(g, c->globals, c->globals_len);
+    free(u->globals);
+    u->globals = g;
+    u->globals_len = c->globals_len;
   }
   return 0;
 }

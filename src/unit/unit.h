@@ -14,6 +14,7 @@
  *   home.c     the host's identity ($WEFT_HOME/host.key)
  *   host.c     what a host does: check the head, queue, cycle now
  *   state.c    the governed state in memory
+ *   pack.c     a unit as one canonical file for another host
  *
  * Values that cross file boundaries are canonical bytes (value.c), so the
  * admission function, the lineage and the state all agree on them.
@@ -430,6 +431,40 @@ uint64_t weft__unitfile_count(weft__unitfile_t *u);
 int weft__unitfile_policy_at(weft__unitfile_t *u, uint64_t seq, char **text,
                              weft_error_t *err);
 
+/* Whether a message of `sender` with `nonce` was delivered by an entry
+ * already: 1 yes, 0 no, or a negative error. */
+int weft__unitfile_seen(weft__unitfile_t *u, const uint8_t *sender,
+                        uint64_t nonce, weft_error_t *err);
+/* The entries from which a policy is in force (the policy table's rows),
+ * in order: *seqs is malloc'd. */
+int weft__unitfile_policy_seqs(weft__unitfile_t *u, uint64_t **seqs,
+                               size_t *n, weft_error_t *err);
+
+/* Everything a unit file holds, for weft__unitfile_import (unpack). */
+typedef struct weft__uimport {
+  const uint8_t *code;
+  size_t code_len;
+  const uint8_t *owner;           /* WEFT__PK_LEN */
+  const char *schema_text;
+  const char *const *policies;    /* policies[i] in force from ... */
+  const uint64_t *policy_seq;     /* ... entry policy_seq[i] */
+  size_t npolicies;
+  const uint8_t *globals;
+  size_t globals_len;
+  const weft__uentry_t *entries;  /* the lineage, genesis first */
+  size_t nentries;                /* at least 1 */
+  const weft__ustate_t *state;    /* the state at the head */
+  const uint32_t *page_idx;       /* the head's non-zero memory pages */
+  const uint8_t *const *page_data;
+  size_t npages;
+} weft__uimport_t;
+
+/* Write `path` (a new or empty file) with everything in `im`, in one
+ * transaction, without syncing it. Checks nothing: verify the file, then
+ * sync it. */
+int weft__unitfile_import(const char *path, const weft__uimport_t *im,
+                          weft_error_t *err);
+
 /* A cycle's changes, committed in one transaction with its entry. */
 typedef struct weft__ucommit {
   weft__uentry_t *entry;          /* sealed */
@@ -482,6 +517,8 @@ typedef struct weft__uresult {
   uint64_t seq;
   uint64_t next_ms;   /* as in the entry: 1 + the delay, 0: none */
   char note[256];
+  size_t dropped;     /* inbox messages refused (weft__unit_cycle_at) */
+  char dropped_why[160]; /* why the first of them was */
 } weft__uresult_t;
 
 /* Run one cycle with `in`, commit it, and report. Errors (I/O, policy
@@ -556,10 +593,40 @@ int weft__unit_queue(weft__unitfile_t *u, const char *body_path,
 int weft__unit_apply_policy(weft__unitfile_t *u, const char *text,
                             const char *name, const weft__ukey_t *admin,
                             const weft__ukey_t *host, weft_error_t *err);
-/* One cycle of `r` (opened on `u`) now: the inbox's messages, a fresh
- * random seed, the time max(now, min_time). */
+/* One cycle of `r` (opened on `u`) at `time_ms`: the inbox's messages
+ * and a fresh random seed. Inbox messages that cannot be delivered (bad
+ * signature, a sender the policy refuses, a replay of a message the
+ * lineage or this cycle holds) are dropped from the inbox with the cycle
+ * and counted in res->dropped. */
+int weft__unit_cycle_at(weft__urun_t *r, weft__unitfile_t *u,
+                        uint64_t time_ms, weft__uresult_t *res,
+                        weft_error_t *err);
+/* weft__unit_cycle_at with the time max(now, min_time). */
 int weft__unit_cycle_now(weft__urun_t *r, weft__unitfile_t *u,
                          uint64_t min_time, weft__uresult_t *res,
                          weft_error_t *err);
+/* What `weft unit step` does: at least one cycle, at most the policy's
+ * max_per_step. A cycle the unit scheduled (schedule.after) that fell due
+ * by the start of the step runs at its due time, the oldest first; more
+ * run while they are due and the budget lasts; when none is due, one
+ * runs now. `each` (may be NULL) sees every result. */
+int weft__unit_step(weft__urun_t *r, weft__unitfile_t *u,
+                    void (*each)(const weft__uresult_t *, void *), void *ctx,
+                    weft_error_t *err);
+
+/* ---- packs (pack.c) ------------------------------------------------------ */
+
+/* Append the pack of `u` (docs/unit-format.md, "Packs") to `out`: a
+ * canonical serialisation of everything the lineage covers. The file
+ * should be verified first (weft__unit_verify). */
+int weft__unit_pack(weft__unitfile_t *u, weft__buf_t *out,
+                    weft_error_t *err);
+/* Make unit file `path` (must not exist) from the pack `p` of `n` bytes
+ * (`name` labels messages). The file appears only if the pack parses,
+ * the unit verifies and packing it again gives exactly `p`; otherwise
+ * nothing is left behind and the error names the offset or the entry and
+ * field. */
+int weft__unit_unpack(const uint8_t *p, size_t n, const char *name,
+                      const char *path, weft_error_t *err);
 
 #endif

@@ -191,6 +191,78 @@ static int check_head_state(weft__unitfile_t *u, const weft__ustate_t *s,
   return 0;
 }
 
+/* A delivered message, to find replays: sender and nonce, and where. */
+typedef struct seen_msg {
+  uint8_t key[WEFT__PK_LEN + 8];
+  uint64_t seq;
+  size_t idx;
+} seen_msg_t;
+
+static int seen_cmp(const void *a, const void *b) {
+  const seen_msg_t *x = a, *y = b;
+  int c = memcmp(x->key, y->key, sizeof x->key);
+  if (c)
+    return c;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int seen_add(seen_msg_t **v, size_t *n, size_t *cap,
+                    const weft__uentry_t *e) {
+  for (size_t i = 0; i < e->nmsgs; i++) {
+    if (*n == *cap) {
+      size_t c = *cap ? 2 * *cap : 64;
+      seen_msg_t *m = realloc(*v, c * sizeof *m);
+      if (!m)
+        return WEFT_ENOMEM;
+      *v = m;
+      *cap = c;
+    }
+    seen_msg_t *s = &(*v)[(*n)++];
+    memcpy(s->key, e->msgs[i].sender, WEFT__PK_LEN);
+    for (int b = 0; b < 8; b++)
+      s->key[WEFT__PK_LEN + b] = (uint8_t)(e->msgs[i].nonce >> (56 - 8 * b));
+    s->seq = e->seq;
+    s->idx = i;
+  }
+  return 0;
+}
+
+/* No message (sender, nonce) is delivered twice: the first repeat, in
+ * lineage order, fails. */
+static int check_replays(seen_msg_t *v, size_t n, weft_error_t *err) {
+  if (n < 2)
+    return 0;
+  qsort(v, n, sizeof *v, seen_cmp);
+  const seen_msg_t *first = NULL;
+  for (size_t i = 1; i < n; i++)
+    if (!memcmp(v[i].key, v[i - 1].key, sizeof v[i].key) &&
+        (!first || v[i].seq < first->seq ||
+         (v[i].seq == first->seq && v[i].idx < first->idx)))
+      first = &v[i];
+  if (!first)
+    return 0;
+  return bad(err, first->seq, "messages",
+             "message %zu replays a message delivered before (same sender "
+             "and nonce)", first->idx);
+}
+
+/* The policy table holds a text for entry 0 and each policy entry, and
+ * nothing else (a stray row would put a policy in force unsigned). */
+static int check_policy_rows(weft__unitfile_t *u, const uint64_t *want,
+                             size_t nwant, weft_error_t *err) {
+  uint64_t *have;
+  size_t n;
+  int rc = weft__unitfile_policy_seqs(u, &have, &n, err);
+  if (rc < 0)
+    return rc;
+  for (size_t i = 0; rc == 0 && (i < n || i < nwant); i++)
+    if (i >= n || i >= nwant || have[i] != want[i])
+      rc = bad(err, i < nwant ? want[i] : have[i], "policy",
+               "the file's policies do not match the policy entries");
+  free(have);
+  return rc;
+}
+
 static int enc_eq(int (*enc)(const weft__uentry_t *, weft__buf_t *),
                   const weft__uentry_t *a, const weft__uentry_t *b) {
   weft__buf_t x, y;
@@ -266,7 +338,11 @@ int weft__unit_verify(weft__unitfile_t *u, const weft__uverify_opts_t *o,
   weft__uentry_t e = {0};
   uint8_t prev[WEFT__HASH_LEN] = {0};
   uint64_t prev_time = 0;
-  int rc = weft__unitfile_policy_at(u, 0, &ptext, err);
+  seen_msg_t *seen = NULL;
+  size_t nseen = 0, capseen = 0, npol = 1, cappol = 8;
+  uint64_t *pols = calloc(cappol, sizeof *pols);
+  int rc = pols ? weft__unitfile_policy_at(u, 0, &ptext, err)
+                : WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
   if (rc == 0 && weft__upolicy_parse(ptext, strlen(ptext), "<unit policy>",
                                      u->schema, &p, err) < 0)
     rc = bad(err, 0, "extra", "the first policy does not parse: %s",
@@ -296,6 +372,15 @@ int weft__unit_verify(weft__unitfile_t *u, const weft__uverify_opts_t *o,
         p = np;
       }
       free(text);
+      if (rc == 0 && npol == cappol) {
+        uint64_t *m = realloc(pols, 2 * cappol * sizeof *pols);
+        if (!m)
+          rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+        else
+          pols = m, cappol *= 2;
+      }
+      if (rc == 0)
+        pols[npol++] = seq;
     } else {
       if (!weft__uwho_has(&p->hosts, u->owner, e.host))
         rc = bad(err, seq, "host", "the policy does not let it advance "
@@ -316,6 +401,8 @@ int weft__unit_verify(weft__unitfile_t *u, const weft__uverify_opts_t *o,
         rc = bad(err, seq, "mutations", "a rejected cycle changes nothing");
       if (rc == 0 && e.kind == WEFT__E_CYCLE)
         rc = check_writes(u, p, &e, &s, err);
+      if (rc == 0 && seen_add(&seen, &nseen, &capseen, &e) < 0)
+        rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
       if (e.kind != WEFT__E_POLICY)
         prev_time = e.time_ms;
     }
@@ -342,6 +429,12 @@ int weft__unit_verify(weft__unitfile_t *u, const weft__uverify_opts_t *o,
       rc = check_head_state(u, &s, &e, err);
     weft__uentry_release(&e);
   }
+  if (rc == 0)
+    rc = check_replays(seen, nseen, err);
+  if (rc == 0)
+    rc = check_policy_rows(u, pols, npol, err);
+  free(seen);
+  free(pols);
   free(ptext);
   weft__upolicy_free(p);
   weft__ustate_release(&s);
