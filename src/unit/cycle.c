@@ -19,14 +19,12 @@
 
 #include <sodium.h>
 
+#include "cabi/wit.h"
 #include "engine/engine.h"
 #include "engine/snapshot.h"
 #include "unit/codec.h"
 #include "unit/unit.h"
 
-#ifndef WEFT_BUILTIN_WIT_DIR
-#define WEFT_BUILTIN_WIT_DIR "wit"
-#endif
 
 #define IFACE "weft:unit/"
 #define VER "@0.1.0#"
@@ -62,26 +60,6 @@ struct weft__urun {
 };
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static const char *unit_wit_dir(weft__buf_t *b) {
-  const char *e = getenv("WEFT_WIT_DIR");
-  if (e && *e)
-    return e;
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = 0;
-      weft__buf_printf(b, "%s/../share/weft/wit/unit", exe);
-      if (b->data && access(b->data, R_OK) == 0)
-        return NULL;
-    }
-  }
-  b->len = 0;
-  return WEFT_BUILTIN_WIT_DIR;
-}
 
 static void *caller_alloc(void *ctx, size_t n) {
   return weft_caller_alloc(ctx, n);
@@ -358,18 +336,7 @@ static void wasi_random(weft_caller_t *c, void *env,
 /* ---- instances ----------------------------------------------------------- */
 
 static int make_linker(weft__urun_t *r, weft_error_t *err) {
-  weft__buf_t b;
-  weft__buf_init(&b);
-  const char *dir = unit_wit_dir(&b);
-  weft__buf_t path;
-  weft__buf_init(&path);
-  if (dir)
-    weft__buf_printf(&path, "%s/unit", dir);
-  else
-    weft__buf_puts(&path, b.data);
-  r->wit = path.data ? weft_wit_load(path.data, err) : NULL;
-  weft__buf_release(&b);
-  weft__buf_release(&path);
+  r->wit = weft__wit_load_shipped(NULL, "unit", err);
   if (!r->wit)
     return err ? err->code : WEFT_ENOMEM;
   static const struct {
