@@ -67,8 +67,43 @@ static int fsync_dir_of(const char *path) {
   return rc;
 }
 
+/* Write all of data[len] to fd; -1 with errno on failure. */
+static int write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -1;
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+/* A path that exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal) is written in place: renaming over it would replace a device
+ * node, run as root, with a file. */
+static int write_in_place(const char *path, const void *data, size_t len,
+                          weft_error_t *err) {
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0 || write_all(fd, data, len) < 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    return WEFT_ERR(err, WEFT_EIO, "cannot write '%s': %s", path,
+                    strerror(e));
+  }
+  close(fd);
+  return 0;
+}
+
 int weft__write_file_atomic(const char *path, const void *data, size_t len,
                             weft_error_t *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return write_in_place(path, data, len, err);
   size_t n = strlen(path);
   char *tmp = malloc(n + 32);
   if (!tmp)
@@ -80,18 +115,7 @@ int weft__write_file_atomic(const char *path, const void *data, size_t len,
     free(tmp);
     return WEFT_ERR(err, WEFT_EIO, "cannot write '%s': %s", path, strerror(e));
   }
-  const char *p = data;
-  size_t left = len;
-  while (left) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      goto fail;
-    p += w;
-    left -= (size_t)w;
-  }
-  if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+  if (write_all(fd, data, len) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
     goto fail;
   if (close(fd) < 0) {
     fd = -1;

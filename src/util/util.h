@@ -45,7 +45,8 @@ int weft__buf_vprintf(weft__buf_t *b, const char *fmt, va_list ap);
 int weft__read_file(const char *path, uint8_t **out, size_t *len,
                     weft_error_t *err);
 /* Write `len` bytes to `path` atomically: temp file in the same directory,
- * fsync, rename, fsync of the directory. */
+ * fsync, rename, fsync of the directory. A path that exists and is not a
+ * regular file (/dev/null, a FIFO) is written in place, never replaced. */
 int weft__write_file_atomic(const char *path, const void *data, size_t len,
                             weft_error_t *err);
 /* mkdir -p. */

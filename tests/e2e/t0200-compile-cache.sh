@@ -49,6 +49,20 @@ printf '\267\0' | dd of="$TMP/foreign.so" bs=1 seek=18 conv=notrunc 2>/dev/null
 expect "foreign artifact" 1 "$WEFT" run --invoke add "$TMP/foreign.so" 1 1
 has "foreign artifact refused" "compiled for another machine" "$err"
 expect "compile -o two modules" 2 "$WEFT" compile -o "$TMP/x" "$M" "$M"
+# Output to something that is not a regular file (a FIFO here; /dev/null
+# in real life) is written into it, never renamed over it: as root, a
+# rename replaced /dev/null with a file.
+mkfifo "$TMP/fifo"
+cat "$TMP/fifo" >"$TMP/from-fifo" &
+reader=$!
+expect "compile -o FIFO" 0 "$WEFT" compile "$M" -o "$TMP/fifo"
+if [ -p "$TMP/fifo" ]; then ok; else
+  not_ok "the FIFO is still a FIFO"
+  kill "$reader" 2>/dev/null # nobody will ever write to it
+fi
+wait "$reader"
+cmp -s "$TMP/from-fifo" "$TMP/traps.so" && ok ||
+  not_ok "the artifact went through the FIFO"
 
 # Broken set-ups are named.
 : >"$TMP/file"
