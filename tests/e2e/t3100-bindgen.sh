@@ -64,7 +64,8 @@ for h in "$TMP"/sdk/include/*.h; do
   expect "sdk $base: compiles" 0 "$WASM_CC" $CFLAGS_WASM \
     -I"$TMP/sdk/include" -c "$TMP/sdk/src/$base.c" -o "$TMP/$base.o"
 done
-run diff -r "$ROOT/sdk/c/include" "$TMP/sdk/include"
+# weft_json.h, the guests' JSON parser, is written by hand.
+run diff -r -x weft_json.h "$ROOT/sdk/c/include" "$TMP/sdk/include"
 same "sdk/c/include is fresh (make sdk)" "0" "$rc"
 run diff -r "$ROOT/sdk/c/src" "$TMP/sdk/src"
 same "sdk/c/src is fresh (make sdk)" "0" "$rc"
