@@ -1,7 +1,8 @@
 #!/bin/sh
 # flow.sh - the flow benchmark (bench/flow_native.c): source -> processor
 # -> sink with 256-byte elements through Weft's flow runtime, without and
-# with per-call deadlines, next to a native C chain doing the same work in
+# with per-call deadlines, and through the typed canonical ABI (the fast
+# paths off), next to a native C chain doing the same work in
 # the same run; elements/s, ns per element and per hop, the ratio to
 # native, and Torvyn's published 4.5 us per element for scale.
 # Needs `make all guests` (the components are tests/guests/source_count,

@@ -1,8 +1,10 @@
 /* flow_native.c - the flow benchmark: source -> processor -> sink with
  * 256-byte elements, run by Weft's flow runtime (the components of
  * tests/guests: source_count, processor_upper, sink_collect), first
- * without deadlines, then with deadline_ms on every node, next to a
- * native C chain doing the same work in the same process:
+ * without deadlines, then with deadline_ms on every node, then with every
+ * call through the typed canonical ABI (the run option `generic`: the
+ * hand-lowered fast paths off), next to a native C chain doing the same
+ * work in the same process (half its time before the flows, half after):
  *   source     writes "element N" padded with '.' to 256 bytes into a new
  *              pooled buffer (the guest's append);
  *   processor  copies the bytes out (read-all), upper-cases them, copies
@@ -174,7 +176,7 @@ static void report(const char *label, double eps, double per, size_t hops,
 
 static void run_flow(weft_engine_t *engine, weft_wit_t *wit,
                      weft__flow_t *flow, uint64_t ns, uint64_t deadline_ns,
-                     weft__flow_totals_t *t) {
+                     bool generic, weft__flow_totals_t *t) {
   weft_error_t err = {0};
   for (size_t i = 0; i < flow->nnodes; i++)
     flow->nodes[i].deadline_ns = deadline_ns;
@@ -184,7 +186,8 @@ static void run_flow(weft_engine_t *engine, weft_wit_t *wit,
                              .stdin_fd = -1,
                              .stdout_fd = -1,
                              .log_fd = -1,
-                             .latency = true};
+                             .latency = true,
+                             .generic = generic};
   weft__flow_run_t *r = weft__flow_run_new(flow, &o, &err);
   if (!r || weft__flow_run_go(r, &err) < 0)
     die("flow", &err);
@@ -211,12 +214,18 @@ int main(int argc, char **argv) {
   weft__rt_init();
   weft__flow_t *flow = &file->flows[0];
 
-  uint64_t n_native;
-  weft__flow_totals_t plain, timed;
-  run_flow(engine, wit, flow, ns / 10, 0, &plain); /* warm up: compile */
-  double native_ns = native(ns, &n_native);
-  run_flow(engine, wit, flow, ns, 0, &plain);
-  run_flow(engine, wit, flow, ns, 1000000000ull, &timed);
+  /* The native chain runs before and after the flows and counts for the
+   * mean of both, so that a machine getting busier or quieter during the
+   * run does not favour either side. */
+  uint64_t n1, n2;
+  weft__flow_totals_t plain, timed, typed;
+  run_flow(engine, wit, flow, ns / 10, 0, false, &plain); /* warm up */
+  double native_ns = native(ns / 2, &n1);
+  run_flow(engine, wit, flow, ns, 0, false, &plain);
+  run_flow(engine, wit, flow, ns, 1000000000ull, false, &timed);
+  run_flow(engine, wit, flow, ns, 0, true, &typed);
+  native_ns += native(ns / 2, &n2);
+  uint64_t n_native = n1 + n2;
   double native_eps = (double)n_native * 1e9 / native_ns;
 
   printf("flow source -> processor -> sink, %d-byte elements, %.1f s each "
@@ -227,6 +236,8 @@ int main(int argc, char **argv) {
          1e9 / plain.elements_per_s, plain.hops, native_eps);
   report("weft, deadline_ms = 1000", timed.elements_per_s,
          1e9 / timed.elements_per_s, timed.hops, native_eps);
+  report("weft, typed canonical ABI", typed.elements_per_s,
+         1e9 / typed.elements_per_s, typed.hops, native_eps);
   printf("  latency p50 %.1f us, p99 %.1f us; copies per element %.2f\n",
          (double)plain.p50_ns / 1e3, (double)plain.p99_ns / 1e3,
          plain.copies_per_element);

@@ -138,8 +138,7 @@ const weft_func_t *weft_instance_func(weft_instance_t *inst, const char *name,
 size_t weft_func_param_count(const weft_func_t *f) { return f->wf->nparams; }
 size_t weft_func_result_count(const weft_func_t *f) { return f->wf->nresults; }
 
-/* Forget the borrows lent to a call that has ended. */
-static void end_loans(cabi_inst_t *ci) {
+void cabi_end_loans(cabi_inst_t *ci) {
   for (uint32_t h = 1; ci->lent && h <= ci->nhandles; h++)
     if (ci->handles[h - 1].res && ci->handles[h - 1].lent)
       cabi_handle_free(ci, h);
@@ -147,7 +146,7 @@ static void end_loans(cabi_inst_t *ci) {
 }
 
 static int fail(cabi_cx_t *cx, weft_error_t *err) {
-  end_loans(cx->ci);
+  cabi_end_loans(cx->ci);
   if (err)
     *err = cx->err;
   return cx->failed;

@@ -178,6 +178,8 @@ struct cabi_inst {
 };
 
 cabi_inst_t *cabi_inst_of(weft_instance_t *inst);
+/* Forget the borrows lent to an export call that has ended (cabi_call.c). */
+void cabi_end_loans(cabi_inst_t *ci);
 const weft_func_t *cabi_find(const weft_func_t *fs, size_t n,
                              const char *name);
 

@@ -5,11 +5,63 @@
  * A handle is an index + 1 into the instance's table (0 is never a handle).
  * An entry owns its resource or borrows it; a borrow the host lends to an
  * export call is counted, and must be dropped before the call returns. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cabi/cabi_int.h"
+
+/* ---- resource objects ----------------------------------------------------
+ * A flow makes and drops several resources per element: freed objects are
+ * kept on a per-thread free list (at most RES_KEEP) rather than going back
+ * to malloc; a thread's list is freed when the thread ends. */
+#define RES_KEEP 64
+
+static __thread weft_resource_t *res_free;
+static __thread unsigned res_nfree;
+static __thread bool res_keyed;
+static pthread_key_t res_key;
+static pthread_once_t res_once = PTHREAD_ONCE_INIT;
+
+static void res_thread_end(void *unused) {
+  (void)unused;
+  while (res_free) {
+    weft_resource_t *r = res_free;
+    res_free = r->next;
+    free(r);
+  }
+  res_nfree = 0;
+}
+
+static void res_key_make(void) {
+  pthread_key_create(&res_key, res_thread_end);
+}
+
+/* A zeroed resource object, or NULL. */
+static weft_resource_t *res_alloc(void) {
+  weft_resource_t *r = res_free;
+  if (!r)
+    return calloc(1, sizeof *r);
+  res_free = r->next;
+  res_nfree--;
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+static void res_release(weft_resource_t *r) {
+  if (!res_keyed) { /* the list's owner, so the thread's end frees it */
+    pthread_once(&res_once, res_key_make);
+    res_keyed = pthread_setspecific(res_key, &res_keyed) == 0;
+  }
+  if (!res_keyed || res_nfree >= RES_KEEP) {
+    free(r);
+    return;
+  }
+  r->next = res_free;
+  res_free = r;
+  res_nfree++;
+}
 
 int cabi_handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
                     uint32_t *handle) {
@@ -85,7 +137,7 @@ void cabi_resource_destroy(weft_resource_t *res) {
     guest_dtor(res);
   else if (res->type->dtor)
     res->type->dtor(res->rep, res->type->env);
-  free(res);
+  res_release(res);
 }
 
 void cabi_handles_clear(cabi_inst_t *ci) {
@@ -94,7 +146,7 @@ void cabi_handles_clear(cabi_inst_t *ci) {
     if (!res || !ci->handles[i].own)
       continue;
     if (res->type->guest) /* its instance is going away: no destructor */
-      free(res);
+      res_release(res);
     else
       cabi_resource_destroy(res);
   }
@@ -119,7 +171,7 @@ weft_resource_type_t *cabi_rtype(const cabi_world_t *w,
 weft_resource_t *weft_resource_new(weft_resource_type_t *type, void *rep) {
   if (!type || type->guest)
     return NULL;
-  weft_resource_t *r = calloc(1, sizeof *r);
+  weft_resource_t *r = res_alloc();
   if (r) {
     r->type = type;
     r->rep = rep;
@@ -183,13 +235,43 @@ static void resource_drop(weft_caller_t *caller, void *env,
     cabi_resource_destroy(res);
 }
 
+/* The same, as raw functions (engine.h) called straight from guest code:
+ * a drop per element is common in flows. A raw function gets no env, so
+ * there is one per resource index of the world (the first RAW_DROPS; the
+ * rest use resource_drop). */
+#define RAW_DROPS 16
+
+static inline void raw_drop(weft_instance_t *inst, uint32_t h, size_t k) {
+  cabi_inst_t *ci = cabi_inst_of(inst);
+  cabi_handle_t *e = get_typed(ci, ci->world->rtypes[k], h);
+  weft_resource_t *res = e->res;
+  bool own = e->own;
+  cabi_handle_free(ci, h);
+  if (own)
+    cabi_resource_destroy(res);
+}
+
+#define RAW_DROP(k)                                                     \
+  static void raw_drop_##k(weft_instance_t *inst, uint32_t h) {         \
+    raw_drop(inst, h, k);                                               \
+  }
+RAW_DROP(0) RAW_DROP(1) RAW_DROP(2) RAW_DROP(3) RAW_DROP(4) RAW_DROP(5)
+RAW_DROP(6) RAW_DROP(7) RAW_DROP(8) RAW_DROP(9) RAW_DROP(10) RAW_DROP(11)
+RAW_DROP(12) RAW_DROP(13) RAW_DROP(14) RAW_DROP(15)
+
+static void (*const raw_drops[RAW_DROPS])(weft_instance_t *, uint32_t) = {
+    raw_drop_0,  raw_drop_1,  raw_drop_2,  raw_drop_3,
+    raw_drop_4,  raw_drop_5,  raw_drop_6,  raw_drop_7,
+    raw_drop_8,  raw_drop_9,  raw_drop_10, raw_drop_11,
+    raw_drop_12, raw_drop_13, raw_drop_14, raw_drop_15};
+
 /* [resource-new]R: a new own handle for the guest's representation. */
 static void resource_new(weft_caller_t *caller, void *env,
                          const weft_core_val_t *args,
                          weft_core_val_t *results) {
   weft_resource_type_t *rt = env;
   cabi_inst_t *ci = cabi_inst_of(caller);
-  weft_resource_t *r = calloc(1, sizeof *r);
+  weft_resource_t *r = res_alloc();
   uint32_t h;
   if (!r)
     weft_caller_trap(caller, "out of memory");
@@ -197,7 +279,7 @@ static void resource_new(weft_caller_t *caller, void *env,
   r->guest_rep = arg_u32(&args[0]);
   r->inst = ci;
   if (cabi_handle_new(ci, r, true, &h) < 0) {
-    free(r);
+    res_release(r);
     weft_caller_trap(caller, "canonical ABI: too many handles");
   }
   results[0].type = WEFT_I32;
@@ -245,9 +327,18 @@ int cabi_define_resource_builtins(weft_linker_t *linker, cabi_world_t *w,
     if (rc == 0 && rt->guest)
       rc = builtin(linker, mod.data, "[resource-rep]", rt, "i:i",
                    resource_rep, err);
-    if (rc == 0)
+    if (rc == 0 && i < RAW_DROPS) {
+      weft__buf_t name;
+      weft__buf_init(&name);
+      rc = weft__buf_printf(&name, "[resource-drop]%s", rt->wt->name) < 0
+               ? WEFT_ERR(err, WEFT_ENOMEM, "out of memory")
+               : weft__linker_define_raw(linker, mod.data, name.data, "i:",
+                                         (weft__raw_fn_t)raw_drops[i], err);
+      weft__buf_release(&name);
+    } else if (rc == 0) {
       rc = builtin(linker, mod.data, "[resource-drop]", rt, "i:",
                    resource_drop, err);
+    }
     weft__buf_release(&mod);
     if (rc < 0)
       return rc;

@@ -51,8 +51,7 @@ static uint32_t max_case_align(const weft__wit_type_t *t) {
   return a;
 }
 
-uint32_t cabi_align(const weft__wit_type_t *t) {
-  t = weft__wit_unalias(t);
+static uint32_t align_of(const weft__wit_type_t *t) {
   switch (t->kind) {
   case WEFT__WIT_BOOL:
   case WEFT__WIT_S8:
@@ -88,8 +87,7 @@ uint32_t cabi_payload_offset(const weft__wit_type_t *t) {
   return cabi_align_to(cabi_disc_size(cabi_ncases(t)), max_case_align(t));
 }
 
-uint32_t cabi_size(const weft__wit_type_t *t) {
-  t = weft__wit_unalias(t);
+static uint32_t size_of(const weft__wit_type_t *t) {
   switch (t->kind) {
   case WEFT__WIT_BOOL:
   case WEFT__WIT_S8:
@@ -124,6 +122,30 @@ uint32_t cabi_size(const weft__wit_type_t *t) {
   default:
     return 4;
   }
+}
+
+/* Sizes and alignments are computed once per type node and kept on it
+ * (types are immutable once resolved): recomputing them recursively costs
+ * time exponential in the nesting depth. Threads sharing a model may race
+ * to fill a slot; they store the same value, atomically. */
+static uint32_t memo(uint32_t *slot, uint32_t (*of)(const weft__wit_type_t *),
+                     const weft__wit_type_t *t) {
+  uint32_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (v)
+    return v - 1;
+  v = of(t);
+  __atomic_store_n(slot, v + 1, __ATOMIC_RELAXED);
+  return v;
+}
+
+uint32_t cabi_align(const weft__wit_type_t *t) {
+  t = weft__wit_unalias(t);
+  return memo(&((weft__wit_type_t *)t)->abi_align_, align_of, t);
+}
+
+uint32_t cabi_size(const weft__wit_type_t *t) {
+  t = weft__wit_unalias(t);
+  return memo(&((weft__wit_type_t *)t)->abi_size_, size_of, t);
 }
 
 uint32_t cabi_seq_align(const weft__wit_member_t *m, size_t n) {

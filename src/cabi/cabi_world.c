@@ -484,14 +484,14 @@ static void host_call(weft_caller_t *caller, void *env,
   weft_val_t *res = vals + wf->nparams;
   int rc = 0;
   if (f->params_in_memory) {
-    uint32_t ptr = (uint32_t)args[0].of.i32;
-    if (!cabi_mem(&cx, ptr, cabi_seq_size(wf->params, wf->nparams),
-                  cabi_seq_align(wf->params, wf->nparams), "parameters"))
+    uint32_t ptr = (uint32_t)args[0].of.i32, size, align, off = 0;
+    cabi_seq_layout(&cx, wf->params, wf->nparams, 0, &size, &align, &off);
+    if (!cabi_mem(&cx, ptr, size, align, "parameters"))
       trap_with(caller, &cx.err);
-    for (size_t i = 0; rc == 0 && i < wf->nparams; i++)
-      rc = cabi_load(&cx, wf->params[i].type,
-                     ptr + cabi_seq_offset(wf->params, wf->nparams, i),
-                     &vals[i]);
+    for (size_t i = 0; rc == 0 && i < wf->nparams; i++) {
+      cabi_seq_layout(&cx, wf->params, wf->nparams, i, &size, &align, &off);
+      rc = cabi_load(&cx, wf->params[i].type, ptr + off, &vals[i]);
+    }
   } else {
     cabi_flatvals_t in = {(weft_core_val_t *)args, f->params.n, 0};
     for (size_t i = 0; rc == 0 && i < wf->nparams; i++)
@@ -506,12 +506,15 @@ static void host_call(weft_caller_t *caller, void *env,
   if (f->results_in_memory) {
     uint32_t ptr = (uint32_t)args[f->params_in_memory ? 1 : f->params.n]
                        .of.i32;
-    if (!cabi_mem(&cx, ptr, cabi_seq_size(wf->results, wf->nresults),
-                  cabi_seq_align(wf->results, wf->nresults), "return area"))
+    uint32_t size, align, off = 0;
+    cabi_seq_layout(&cx, wf->results, wf->nresults, 0, &size, &align, &off);
+    if (!cabi_mem(&cx, ptr, size, align, "return area"))
       trap_with(caller, &cx.err);
-    for (size_t i = 0; rc == 0 && i < wf->nresults; i++)
-      rc = cabi_store(&cx, wf->results[i].type, &res[i],
-                      ptr + cabi_seq_offset(wf->results, wf->nresults, i));
+    for (size_t i = 0; rc == 0 && i < wf->nresults; i++) {
+      cabi_seq_layout(&cx, wf->results, wf->nresults, i, &size, &align,
+                      &off);
+      rc = cabi_store(&cx, wf->results[i].type, &res[i], ptr + off);
+    }
   } else {
     cabi_flatvals_t out = {results, 1, 0};
     rc = cabi_lower_flat(&cx, wf->results[0].type, &res[0], &out);

@@ -109,6 +109,9 @@ struct weft__wit_type {
   void *priv_;
   unsigned flags_;
   int state_;
+  /* Private to cabi_type.c: canonical ABI size and alignment, plus one
+   * (0: not computed yet), filled at first use. */
+  uint32_t abi_size_, abi_align_;
 };
 
 typedef enum weft__wit_func_kind {

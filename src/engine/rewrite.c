@@ -17,8 +17,12 @@
  *
  * The `_b` loads keep wasm2c's empty asm after the load, which makes the
  * load happen even when its value is unused (a dropped out-of-bounds load
- * must still trap), but let the value sit in a vector register: wasm2c's
- * "r" constraint moves every f32/f64 into a general-purpose register.
+ * must still trap). An f32 or f64 may stay in a vector register ("rx",
+ * "rw" on arm64): wasm2c's "r" constraint moves every float into a
+ * general-purpose register. Integers keep "r": no vector register holds
+ * an 8-bit value, and with "rx" gcc 12 fails ("inconsistent operand
+ * constraints in an 'asm'") when such a value lives across a call and
+ * the register allocator's class for it includes vector registers.
  *
  * Everything else (memory.size/grow, bulk memory, data segments) keeps
  * using the wasm_rt_memory_t. Text that does not look as expected is left
@@ -70,18 +74,21 @@ static const char prelude[] =
     "#if WABT_BIG_ENDIAN\n"
     "#error \"weft: big-endian hosts are not supported\"\n"
     "#endif\n"
+    "/* Integers in general-purpose registers; floats may stay in vector\n"
+    " * registers (\"x\" or \"w\" is invalid for 8-bit values). */\n"
+    "#define WEFT_LOADED_I(v) wasm_asm(\"\" ::\"r\"(v))\n"
     "#if defined(__x86_64__)\n"
-    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"rx\"(v))\n"
+    "#define WEFT_LOADED_F(v) wasm_asm(\"\" ::\"rx\"(v))\n"
     "#elif defined(__aarch64__)\n"
-    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"rw\"(v))\n"
+    "#define WEFT_LOADED_F(v) wasm_asm(\"\" ::\"rw\"(v))\n"
     "#else\n"
-    "#define WEFT_LOADED(v) wasm_asm(\"\" ::\"r\"(v))\n"
+    "#define WEFT_LOADED_F(v) wasm_asm(\"\" ::\"r\"(v))\n"
     "#endif\n"
-    "#define WEFT_LOAD_B(name, t1, t2, t3)                  \\\n"
+    "#define WEFT_LOAD_B(name, t1, t2, t3, loaded)          \\\n"
     "  static inline t3 name##_b(u8* base, u64 addr) {     \\\n"
     "    t1 result;                                        \\\n"
     "    wasm_rt_memcpy(&result, base + addr, sizeof(t1)); \\\n"
-    "    WEFT_LOADED(result);                              \\\n"
+    "    loaded(result);                                   \\\n"
     "    return (t3)(t2)result;                            \\\n"
     "  }\n"
     "#define WEFT_STORE_B(name, t1, t2)                             \\\n"
@@ -201,9 +208,12 @@ int weft__rewrite(const char *src, size_t len, weft__buf_t *out) {
       weft__buf_puts(out, prelude) < 0)
     return WEFT_ENOMEM;
   for (size_t i = 0; i < NHELPERS; i++)
-    if (weft__buf_printf(out, "WEFT_%s_B(%s, %s)\n",
+    if (weft__buf_printf(out, "WEFT_%s_B(%s, %s%s)\n",
                          helpers[i].load ? "LOAD" : "STORE", helpers[i].name,
-                         helpers[i].types) < 0)
+                         helpers[i].types,
+                         !helpers[i].load           ? ""
+                         : helpers[i].types[0] == 'f' ? ", WEFT_LOADED_F"
+                                                      : ", WEFT_LOADED_I") < 0)
       return WEFT_ENOMEM;
 
   int total = 0;

@@ -8,7 +8,7 @@
 
 /* Names the generated code the rewrite produces; part of the cache key.
  * Change it whenever rewrite.c changes what it writes. */
-#define WEFT_REWRITE_VERSION "rewrite1"
+#define WEFT_REWRITE_VERSION "rewrite2"
 
 /* Append to `out` wasm2c 1.0.32's .c output `src` (`len` bytes) with every
  * plain load and store in a function body going through a base pointer

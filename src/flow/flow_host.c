@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cabi/cabi_fast.h"
 #include "flow/flow_int.h"
 
 #define TYPES "torvyn:streaming/types@0.1.0#"
@@ -144,40 +145,46 @@ static weft__flow_buf_t *mbuf_of(const weft_val_t *v) {
   return weft_resource_rep(v->of.res);
 }
 
-/* Copy `bytes` into `b` at `off` (at most its length): the shared body
- * of write and append. */
-static void put_bytes(weft_caller_t *c, rnode_t *n, weft__flow_buf_t *b,
-                      uint64_t off, const weft_val_t *bytes,
-                      weft__flow_copy_reason_t why, weft_val_t *res) {
-  size_t len = bytes->of.bytes.len;
+/* Copy [p, p + len) into `b` at `off` (at most its length): the shared
+ * body of write and append. Returns -1, or the buffer-error case (with
+ * *msg for allocation-failed). */
+static int put(rnode_t *n, weft__flow_buf_t *b, uint64_t off, const void *p,
+               size_t len, weft__flow_copy_reason_t why, const char **msg) {
+  *msg = "out of memory";
   if (b->frozen) {
-    set_buf_err(c, res, BE_ALLOC, "the buffer is frozen");
-    return;
+    *msg = "the buffer is frozen";
+    return BE_ALLOC;
   }
-  if (off > b->len) {
-    set_buf_err(c, res, BE_BOUNDS, NULL);
-    return;
-  }
+  if (off > b->len)
+    return BE_BOUNDS;
   uint32_t had = b->cap;
   int rc = weft__flow_buf_reserve(pool_of(n), b, off + len);
-  if (rc == WEFT_ELIMIT) {
-    set_buf_err(c, res, BE_CAPACITY, NULL);
-    return;
-  }
-  if (rc < 0) {
-    set_buf_err(c, res, BE_ALLOC, "out of memory");
-    return;
-  }
+  if (rc == WEFT_ELIMIT)
+    return BE_CAPACITY;
+  if (rc < 0)
+    return BE_ALLOC;
   if (b->cap != had && b->len)
     weft__flow_ledger_add(&n->run->ledger, n->index, WEFT__COPY_GROW,
                           b->len);
   if (len) {
-    memcpy(b->data + off, bytes->of.bytes.ptr, len);
+    memcpy(b->data + off, p, len);
     weft__flow_ledger_add(&n->run->ledger, n->index, why, len);
   }
   if (off + len > b->len)
     b->len = (uint32_t)(off + len);
-  set_ok(res, NULL);
+  return -1;
+}
+
+static void put_bytes(weft_caller_t *c, rnode_t *n, weft__flow_buf_t *b,
+                      uint64_t off, const weft_val_t *bytes,
+                      weft__flow_copy_reason_t why, weft_val_t *res) {
+  const char *msg;
+  int tag = put(n, b, off, bytes->of.bytes.ptr, bytes->of.bytes.len, why,
+                &msg);
+  if (tag >= 0)
+    set_buf_err(c, res, (uint32_t)tag, msg);
+  else
+    set_ok(res, NULL);
 }
 
 static void mbuf_write(weft_caller_t *c, void *env, const weft_val_t *args,
@@ -306,6 +313,153 @@ static void clone_into_mutable(weft_caller_t *c, void *env,
   set_ok_mbuf(c, n, &res[0], b);
 }
 
+/* ---- the hot functions as raw core functions ---------------------------
+ * What an element costs is mostly these calls, so they skip the typed
+ * canonical ABI (weft_val_t arrays, a lift and a lower per call) and do
+ * its work by hand through cabi_fast.h: the same checks, the same
+ * copies. Their flat signatures are checked when they are defined. The
+ * node is the instance's data (set at open). */
+
+static rnode_t *node_of(weft_instance_t *inst) {
+  rnode_t *n = weft_instance_data(inst);
+  if (!n)
+    weft__trap(WEFT_TRAP_HOST, "flow: the instance has no node");
+  return n;
+}
+
+/* The buffer behind borrow<buffer> handle `h`. */
+static weft__flow_buf_t *raw_buf(weft_instance_t *inst, rnode_t *n,
+                                 uint32_t h) {
+  void *rep = weft_resource_rep(weft__cabi_borrowed(inst, h, n->t_buf));
+  if (rep == &n->lens) {
+    if (!n->lens)
+      weft__trap(WEFT_TRAP_HOST,
+                 "flow: the element's buffer is no longer lent");
+    return n->lens;
+  }
+  return rep;
+}
+
+static weft__flow_buf_t *raw_mbuf(weft_instance_t *inst, rnode_t *n,
+                                  uint32_t h) {
+  return weft_resource_rep(weft__cabi_borrowed(inst, h, n->t_mbuf));
+}
+
+static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* list<u8> result [p, p + len) into the return area at `ret`. */
+static void raw_bytes(weft_instance_t *inst, uint32_t ret, const void *p,
+                      size_t len) {
+  uint8_t *r = weft__cabi_guest(inst, ret, 8, 4, "return area");
+  uint32_t ptr = weft__cabi_copy_out(inst, p, len, 1);
+  put_u32(r, ptr);
+  put_u32(r + 4, (uint32_t)len);
+}
+
+/* result<T, buffer-error> in the return area at `ret` (16 bytes): ok with
+ * `handle` as T when `tag` < 0, else err(tag) (msg: allocation-failed's
+ * text). */
+static void raw_result(weft_instance_t *inst, uint32_t ret, int tag,
+                       uint32_t handle, const char *msg) {
+  uint8_t *r = weft__cabi_guest(inst, ret, 16, 4, "return area");
+  r[0] = tag >= 0;
+  if (tag < 0) {
+    put_u32(r + 4, handle);
+    return;
+  }
+  r[4] = (uint8_t)tag;
+  if (tag == BE_ALLOC) {
+    size_t len = strlen(msg);
+    put_u32(r + 8, weft__cabi_copy_out(inst, msg, len, 1));
+    put_u32(r + 12, (uint32_t)len);
+  }
+}
+
+static uint64_t raw_buffer_size(weft_instance_t *inst, uint32_t self) {
+  return raw_buf(inst, node_of(inst), self)->len;
+}
+
+static void raw_buffer_read(weft_instance_t *inst, uint32_t self,
+                            uint64_t off, uint64_t len, uint32_t ret) {
+  rnode_t *n = node_of(inst);
+  weft__flow_buf_t *b = raw_buf(inst, n, self);
+  if (off > b->len)
+    off = b->len;
+  if (len > b->len - off)
+    len = b->len - off;
+  if (len)
+    weft__flow_ledger_add(&n->run->ledger, n->index, WEFT__COPY_READ, len);
+  raw_bytes(inst, ret, b->data + off, (size_t)len);
+}
+
+static void raw_buffer_read_all(weft_instance_t *inst, uint32_t self,
+                                uint32_t ret) {
+  rnode_t *n = node_of(inst);
+  weft__flow_buf_t *b = raw_buf(inst, n, self);
+  if (b->len)
+    weft__flow_ledger_add(&n->run->ledger, n->index, WEFT__COPY_READ_ALL,
+                          b->len);
+  raw_bytes(inst, ret, b->data, b->len);
+}
+
+static void raw_mbuf_write(weft_instance_t *inst, uint32_t self,
+                           uint64_t off, uint32_t ptr, uint32_t len,
+                           uint32_t ret) {
+  rnode_t *n = node_of(inst);
+  weft__flow_buf_t *b = raw_mbuf(inst, n, self);
+  const uint8_t *p = weft__cabi_guest(inst, ptr, len, 1, "list<u8>");
+  const char *msg;
+  int tag = put(n, b, off, p, len, WEFT__COPY_WRITE, &msg);
+  raw_result(inst, ret, tag, 0, msg);
+}
+
+static void raw_mbuf_append(weft_instance_t *inst, uint32_t self,
+                            uint32_t ptr, uint32_t len, uint32_t ret) {
+  rnode_t *n = node_of(inst);
+  weft__flow_buf_t *b = raw_mbuf(inst, n, self);
+  const uint8_t *p = weft__cabi_guest(inst, ptr, len, 1, "list<u8>");
+  const char *msg;
+  int tag = put(n, b, b->len, p, len, WEFT__COPY_APPEND, &msg);
+  raw_result(inst, ret, tag, 0, msg);
+}
+
+static uint64_t raw_mbuf_size(weft_instance_t *inst, uint32_t self) {
+  return raw_mbuf(inst, node_of(inst), self)->len;
+}
+
+static uint32_t raw_mbuf_freeze(weft_instance_t *inst, uint32_t self) {
+  rnode_t *n = node_of(inst);
+  weft__flow_buf_t *b = raw_mbuf(inst, n, self);
+  b->frozen = true;
+  weft_resource_t *r = weft_resource_new(n->t_buf, b);
+  if (!r)
+    weft__trap(WEFT_TRAP_HOST, "flow: out of memory");
+  weft__flow_buf_retain(b);
+  return weft__cabi_give(inst, r);
+}
+
+static void raw_allocate(weft_instance_t *inst, uint64_t hint,
+                         uint32_t ret) {
+  rnode_t *n = node_of(inst);
+  weft__cabi_guest(inst, ret, 16, 4, "return area");
+  weft_error_t e; /* not zeroed: 280 bytes, on the hot path */
+  e.code = e.detail = 0;
+  e.msg[0] = 0;
+  weft__flow_buf_t *b = weft__flow_buf_new(pool_of(n), hint, &e);
+  if (!b) {
+    raw_result(inst, ret, e.code == WEFT_ELIMIT ? BE_CAPACITY : BE_ALLOC, 0,
+               "out of memory");
+    return;
+  }
+  weft_resource_t *r = weft_resource_new(n->t_mbuf, b);
+  if (!r) {
+    weft__flow_buf_release(pool_of(n), b);
+    raw_result(inst, ret, BE_ALLOC, 0, "out of memory");
+    return;
+  }
+  raw_result(inst, ret, -1, weft__cabi_give(inst, r), NULL);
+}
+
 /* ---- resources ---------------------------------------------------------- */
 
 static void buffer_dtor(void *rep, void *env) {
@@ -349,8 +503,33 @@ int weft__flow_host_define(rnode_t *n, weft_error_t *err) {
       !(n->t_ctx = weft_linker_define_resource(l, TYPES "flow-context", NULL,
                                                n, err)))
     return err ? err->code : WEFT_EINVAL;
+  static const struct {
+    const char *name, *sig;
+    weft__raw_fn_t fn;
+  } raws[] = {
+      {TYPES "[method]buffer.size", "i:l", (weft__raw_fn_t)raw_buffer_size},
+      {TYPES "[method]buffer.read", "illi:", (weft__raw_fn_t)raw_buffer_read},
+      {TYPES "[method]buffer.read-all", "ii:",
+       (weft__raw_fn_t)raw_buffer_read_all},
+      {TYPES "[method]mutable-buffer.write", "iliii:",
+       (weft__raw_fn_t)raw_mbuf_write},
+      {TYPES "[method]mutable-buffer.append", "iiii:",
+       (weft__raw_fn_t)raw_mbuf_append},
+      {TYPES "[method]mutable-buffer.size", "i:l",
+       (weft__raw_fn_t)raw_mbuf_size},
+      {TYPES "[method]mutable-buffer.freeze", "i:i",
+       (weft__raw_fn_t)raw_mbuf_freeze},
+      {ALLOC "allocate", "li:", (weft__raw_fn_t)raw_allocate},
+  };
   for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
     int rc = weft_linker_define_wit(l, fns[i].name, fns[i].fn, n, err);
+    if (rc < 0)
+      return rc;
+  }
+  for (size_t i = 0; i < sizeof raws / sizeof *raws && !n->run->opts.generic;
+       i++) {
+    int rc = weft__cabi_define_raw(l, raws[i].name, raws[i].sig, raws[i].fn,
+                                   err);
     if (rc < 0)
       return rc;
   }

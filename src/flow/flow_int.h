@@ -56,6 +56,9 @@ struct weft__flow_rnode {
   const weft_func_t *f_init, *f_teardown, *f_main, *f_aux;
   /* Arguments of f_main: stream-element, built once. */
   weft_val_t a_meta[3], a_el[3], a_arg;
+  /* f_main of a source, processor or sink is called by hand (cabi_fast.h)
+   * rather than through weft_call_func: its signature was checked. */
+  bool fast;
 
   size_t *ins, nin, *outs, nout;
   size_t next_in;         /* round robin over `ins` */

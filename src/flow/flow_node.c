@@ -6,13 +6,17 @@
  * The instance lives for the whole run. The stream-element a call gets is
  * built once per node (a_meta, a_el) and filled per call: the element's
  * buffer is lent through the node's lens (flow_host.c). Results are read
- * before the next call on the instance, as weft_call_func requires. */
+ * before the next call on the instance, as weft_call_func requires.
+ * pull, process and push skip weft_call_func when the export has the
+ * expected flat signature: their arguments are lowered and their results
+ * read by hand (fast_call, through cabi/cabi_fast.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cabi/cabi_fast.h"
 #include "flow/flow_int.h"
 
 /* Each role's calls besides lifecycle: the one per element and the
@@ -101,6 +105,7 @@ int weft__flow_node_open(rnode_t *n, weft_error_t *err) {
     return node_fail(n, err, rc);
   if (!(n->inst = weft_instance_new(n->linker, n->module, &limits, err)))
     return node_fail(n, err, err ? err->code : WEFT_EINVAL);
+  weft_instance_set_data(n->inst, n); /* for flow_host.c's raw imports */
   if ((rc = ready(n->inst, err)) < 0)
     return node_fail(n, err, rc);
   const struct role_calls *ri = &calls[s->role];
@@ -125,6 +130,13 @@ int weft__flow_node_open(rnode_t *n, weft_error_t *err) {
   n->a_arg.kind = WEFT_VAL_RECORD;
   n->a_arg.of.list.ptr = n->a_el;
   n->a_arg.of.list.len = 3;
+  /* The flat signatures the fast calls lower and read by hand. */
+  const char *want = s->role == WEFT__FLOW_SOURCE      ? ":i"
+                     : s->role == WEFT__FLOW_PROCESSOR ? "lliiii:i"
+                     : s->role == WEFT__FLOW_SINK      ? "lliiii:i"
+                                                       : NULL;
+  n->fast = !o->generic && want &&
+            !strcmp(weft__cabi_func_sig(n->f_main), want);
   return 0;
 }
 
@@ -140,45 +152,66 @@ static void fault_set(weft__flow_fault_t *f, weft__flow_fault_kind_t kind,
   f->msg[len] = 0;
 }
 
+/* Timing of one call: every call at first and when asked; then one in
+ * 16, which stands for 16. */
+typedef struct call_clock {
+  bool every, timed;
+  uint64_t t0;
+} call_clock_t;
+
+static void clock_start(rnode_t *n, uint64_t seq, call_clock_t *c) {
+  c->every = n->run->opts.time_all || n->sample < 64;
+  c->timed = c->every || (n->sample & 15) == 0;
+  n->sample++;
+  c->t0 = c->timed || n->spec->deadline_ns ? weft__now_ns() : 0;
+  n->cur_seq = seq;
+  n->cur_deadline = n->spec->deadline_ns ? c->t0 + n->spec->deadline_ns : 0;
+}
+
+static void clock_stop(rnode_t *n, const weft_func_t *f, uint64_t seq,
+                       const call_clock_t *c, bool failed) {
+  weft__flow_run_t *r = n->run;
+  n->st.calls++;
+  if (c->timed) {
+    uint64_t t1 = weft__now_ns();
+    n->st.guest_ns += (t1 - c->t0) * (c->every ? 1 : 16);
+    if (r->opts.trace)
+      weft__flow_trace_span(r, n, f == n->f_main ? 0 : 1, seq, c->t0, t1,
+                            failed);
+  }
+}
+
+/* A failed call (code rc, error e) as a fault. */
+static void call_fault(const rnode_t *n, int rc, const weft_error_t *e,
+                       weft__flow_fault_t *fault) {
+  if (rc == WEFT_ETRAP && e->detail == WEFT_TRAP_DEADLINE) {
+    char msg[96];
+    int len = snprintf(msg, sizeof msg, "the call passed its deadline of "
+                       "%llu ms",
+                       (unsigned long long)(n->spec->deadline_ns / 1000000));
+    fault_set(fault, WEFT__FAULT_DEADLINE, msg, (size_t)len);
+    fault->reset = true;
+  } else {
+    fault_set(fault,
+              rc == WEFT_ETRAP || rc == WEFT_EEXIT ? WEFT__FAULT_TRAP
+                                                   : WEFT__FAULT_HOST,
+              e->msg, strlen(e->msg));
+  }
+}
+
 int weft__flow_node_call(rnode_t *n, const weft_func_t *f,
                          const weft_val_t *args, size_t nargs, uint64_t seq,
                          const weft_val_t **ok, weft__flow_fault_t *fault) {
-  weft__flow_run_t *r = n->run;
   weft_val_t res = {0};
   weft_error_t e = {0};
-  /* Every call is timed at first and when asked; then one in 16, which
-   * stands for 16. */
-  bool every = r->opts.time_all || n->sample < 64;
-  bool timed = every || (n->sample & 15) == 0;
-  n->sample++;
-  uint64_t t0 = timed || n->spec->deadline_ns ? weft__now_ns() : 0;
-  n->cur_seq = seq;
-  n->cur_deadline = n->spec->deadline_ns ? t0 + n->spec->deadline_ns : 0;
+  call_clock_t c;
+  clock_start(n, seq, &c);
   size_t nres = weft_func_result_count(f);
   int rc = weft_call_func(n->inst, f, args, nargs, &res, nres, &e);
-  n->st.calls++;
-  if (timed) {
-    uint64_t t1 = weft__now_ns();
-    n->st.guest_ns += (t1 - t0) * (every ? 1 : 16);
-    if (r->opts.trace)
-      weft__flow_trace_span(r, n, f == n->f_main ? 0 : 1, seq, t0, t1,
-                            rc < 0 || (nres && res.of.var.tag));
-  }
+  clock_stop(n, f, seq, &c, rc < 0 || (nres && res.of.var.tag));
   *ok = NULL;
   if (rc < 0) {
-    if (rc == WEFT_ETRAP && e.detail == WEFT_TRAP_DEADLINE) {
-      char msg[96];
-      int len = snprintf(msg, sizeof msg, "the call passed its deadline of "
-                         "%llu ms",
-                         (unsigned long long)(n->spec->deadline_ns / 1000000));
-      fault_set(fault, WEFT__FAULT_DEADLINE, msg, (size_t)len);
-      fault->reset = true;
-    } else {
-      fault_set(fault,
-                rc == WEFT_ETRAP || rc == WEFT_EEXIT ? WEFT__FAULT_TRAP
-                                                     : WEFT__FAULT_HOST,
-                e.msg, strlen(e.msg));
-    }
+    call_fault(n, rc, &e, fault);
     return -1;
   }
   if (!nres)
@@ -215,11 +248,11 @@ static int call_with(rnode_t *n, const weft__flow_elem_t *in,
   return rc;
 }
 
-int weft__flow_node_take_output(rnode_t *n, const weft_val_t *oe,
-                                weft__flow_elem_t *e,
-                                weft__flow_fault_t *fault) {
-  const weft_val_t *meta = &oe->of.list.ptr[0];
-  weft_resource_t *res = oe->of.list.ptr[1].of.res;
+/* An output element from its parts: the buffer of `res` (an own<buffer>,
+ * dropped here) and its metadata. */
+static int take_parts(rnode_t *n, weft_resource_t *res, uint64_t seq,
+                      uint64_t ts, const char *ct, size_t ctlen,
+                      weft__flow_elem_t *e, weft__flow_fault_t *fault) {
   weft__flow_buf_t *b = weft_resource_rep(res);
   memset(e, 0, sizeof *e);
   if (b == (void *)&n->lens || weft_resource_type(res) != n->t_buf) {
@@ -230,15 +263,180 @@ int weft__flow_node_take_output(rnode_t *n, const weft_val_t *oe,
   }
   e->buf = weft__flow_buf_retain(b);
   weft_resource_drop(res); /* the wrapper; the element holds the buffer */
-  e->seq = meta->of.list.ptr[0].of.u64;
-  e->ts_ns = meta->of.list.ptr[1].of.u64;
-  if (weft__flow_elem_set_ctype(e, meta->of.list.ptr[2].of.str.ptr,
-                                meta->of.list.ptr[2].of.str.len) < 0) {
+  e->seq = seq;
+  e->ts_ns = ts;
+  if (weft__flow_elem_set_ctype(e, ct, ctlen) < 0) {
     weft__flow_elem_clear(&n->run->pool, e);
     fault_set(fault, WEFT__FAULT_HOST, "out of memory", 13);
     return -1;
   }
   return 0;
+}
+
+int weft__flow_node_take_output(rnode_t *n, const weft_val_t *oe,
+                                weft__flow_elem_t *e,
+                                weft__flow_fault_t *fault) {
+  const weft_val_t *meta = &oe->of.list.ptr[0];
+  return take_parts(n, oe->of.list.ptr[1].of.res,
+                    meta->of.list.ptr[0].of.u64,
+                    meta->of.list.ptr[1].of.u64,
+                    meta->of.list.ptr[2].of.str.ptr,
+                    meta->of.list.ptr[2].of.str.len, e, fault);
+}
+
+/* ---- the fast calls --------------------------------------------------------
+ * pull, process and push lowered and read by hand (cabi_fast.h), with
+ * the checks weft_call_func makes. Their results, in guest memory:
+ *   pull     result<option<output-element>, process-error>   48 bytes
+ *   process  result<process-result, process-error>           48 bytes
+ *   push     result<backpressure-signal, process-error>      16 bytes
+ * result and option put their case in byte 0 and the payload at 8 (4 for
+ * push); an output-element is { sequence u64, timestamp u64, content-type
+ * ptr, len, own<buffer> } at 0, 8, 16, 20, 24 of its payload; a
+ * process-error is a case byte and a string (ptr, len) at 4. */
+
+static int u8_case(const uint8_t *p, unsigned ncases, const char *what,
+                   weft_error_t *e) {
+  if (*p >= ncases)
+    return WEFT_ERR(e, WEFT_ETRAP, "canonical ABI: discriminant %u of %s is "
+                    "not one of its %u cases in the results", *p, what,
+                    ncases);
+  return *p;
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+static uint64_t get_u64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+/* process-error at p into *fault; 0 or a negative code with *e. */
+static int read_error(rnode_t *n, const uint8_t *p, weft__flow_fault_t *fault,
+                      weft_error_t *e) {
+  int tag = u8_case(p, 5, "variant 'process-error'", e);
+  if (tag < 0)
+    return tag;
+  const char *m = "";
+  uint32_t len = 0;
+  if (tag != WEFT__FAULT_DEADLINE) {
+    len = get_u32(p + 8);
+    if (!(m = weft__cabi_result_string(n->inst, get_u32(p + 4), len, e)))
+      return WEFT_ETRAP;
+  }
+  fault_set(fault, (weft__flow_fault_kind_t)tag, m, len);
+  return 0;
+}
+
+/* output-element at p into *out. */
+static int read_output(rnode_t *n, const uint8_t *p, weft__flow_elem_t *out,
+                       weft__flow_fault_t *fault, weft_error_t *e) {
+  uint32_t ctlen = get_u32(p + 20);
+  const char *ct = weft__cabi_result_string(n->inst, get_u32(p + 16), ctlen,
+                                            e);
+  if (!ct)
+    return WEFT_ETRAP;
+  weft_resource_t *res = weft__cabi_take(n->inst, get_u32(p + 24), n->t_buf,
+                                         e);
+  if (!res)
+    return WEFT_ETRAP;
+  if (take_parts(n, res, get_u64(p), get_u64(p + 8), ct, ctlen, out,
+                 fault) < 0)
+    return 1; /* a host fault, already in *fault */
+  return 0;
+}
+
+/* Call f_main with element `in` (NULL: none) and sort out its result:
+ * 0 with *out and *flag as the role's results, or -1 with *fault. flag:
+ * pull: some; process: emitted; push: pause. */
+static int fast_call(rnode_t *n, const weft__flow_elem_t *in, uint64_t seq,
+                     weft__flow_elem_t *out, bool *flag,
+                     weft__flow_fault_t *fault) {
+  weft_instance_t *inst = n->inst;
+  weft__flow_role_t role = n->spec->role;
+  weft_error_t e; /* not zeroed: 280 bytes, on the hot path */
+  e.code = e.detail = 0;
+  e.msg[0] = 0;
+  call_clock_t c;
+  weft_core_val_t a[6] = {{0}};
+  uint32_t ret = 0;
+  int rc = 0;
+  bool failed = false, taken = false;
+  *flag = false;
+  clock_start(n, seq, &c);
+  if (in) {
+    size_t len;
+    const char *ct = weft__flow_elem_ctype(in, &len);
+    uint32_t ph = 0, ch = 0, cp = 0;
+    n->lens = in->buf;
+    if ((rc = weft__cabi_lend(inst, n->lens_res, &ph, &e)) == 0 &&
+        (rc = weft__cabi_lend(inst, n->ctx_res, &ch, &e)) == 0)
+      rc = weft__cabi_copy_in(inst, ct, len, &cp, &e);
+    a[0] = (weft_core_val_t){.type = WEFT_I64, .of.i64 = (int64_t)in->seq};
+    a[1] = (weft_core_val_t){.type = WEFT_I64, .of.i64 = (int64_t)in->ts_ns};
+    a[2] = (weft_core_val_t){.type = WEFT_I32, .of.i32 = (int32_t)cp};
+    a[3] = (weft_core_val_t){.type = WEFT_I32, .of.i32 = (int32_t)len};
+    a[4] = (weft_core_val_t){.type = WEFT_I32, .of.i32 = (int32_t)ph};
+    a[5] = (weft_core_val_t){.type = WEFT_I32, .of.i32 = (int32_t)ch};
+  }
+  if (rc == 0)
+    rc = weft__cabi_call(inst, n->f_main, a, &ret, &e);
+  if (rc < 0)
+    goto out;
+  const uint8_t *r = weft__cabi_result_mem(
+      inst, ret, role == WEFT__FLOW_SINK ? 16 : 48,
+      role == WEFT__FLOW_SINK ? 4 : 8, "results", &e);
+  int is_err = r ? u8_case(r, 2, "result", &e) : WEFT_ETRAP;
+  uint32_t at = role == WEFT__FLOW_SINK ? 4 : 8;
+  if (is_err < 0) {
+    rc = is_err;
+  } else if (is_err) {
+    failed = true;
+    rc = read_error(n, r + at, fault, &e);
+  } else if (role == WEFT__FLOW_SINK) {
+    int sig = u8_case(r + 4, 2, "enum 'backpressure-signal'", &e);
+    rc = sig < 0 ? sig : 0;
+    *flag = sig == 1;
+  } else {
+    /* option: 1 is some; process-result: 0 is emit */
+    int k = u8_case(r + 8, 2,
+                    role == WEFT__FLOW_SOURCE ? "option"
+                                              : "variant 'process-result'",
+                    &e);
+    bool some = role == WEFT__FLOW_SOURCE ? k == 1 : k == 0;
+    rc = k < 0 ? k : 0;
+    if (k >= 0 && some) {
+      rc = read_output(n, r + 16, out, fault, &e);
+      if (rc > 0) { /* a host fault: the element is not taken */
+        rc = 0;
+        failed = true;
+      } else if (rc == 0) {
+        taken = true;
+        *flag = true;
+      }
+    }
+  }
+  if (rc < 0)
+    weft__cabi_abort(inst);
+  else
+    rc = weft__cabi_finish(inst, n->f_main, ret, &e);
+  if (rc < 0 && taken) {
+    weft__flow_elem_clear(&n->run->pool, out);
+    *flag = false;
+  }
+out:
+  n->lens = NULL;
+  clock_stop(n, n->f_main, seq, &c, rc < 0 || failed);
+  if (rc < 0) {
+    call_fault(n, rc, &e, fault);
+    return -1;
+  }
+  return failed ? -1 : 0;
 }
 
 void weft__flow_node_drop_outputs(const weft_val_t *v) {
@@ -260,6 +458,8 @@ int weft__flow_node_pull(rnode_t *n, uint64_t seq, weft__flow_elem_t *out,
                          bool *some, weft__flow_fault_t *fault) {
   const weft_val_t *ok;
   *some = false;
+  if (n->fast)
+    return fast_call(n, NULL, seq, out, some, fault);
   if (weft__flow_node_call(n, n->f_main, NULL, 0, seq, &ok, fault) < 0)
     return -1;
   if (ok->of.var.tag == 0) /* none */
@@ -283,6 +483,8 @@ int weft__flow_node_process(rnode_t *n, const weft__flow_elem_t *in,
                             weft__flow_fault_t *fault) {
   const weft_val_t *ok;
   *emitted = false;
+  if (n->fast)
+    return fast_call(n, in, in->seq, out, emitted, fault);
   if (call_with(n, in, &ok, fault) < 0)
     return -1;
   if (ok->of.var.tag != 0) /* drop */
@@ -363,6 +565,8 @@ int weft__flow_node_flush(rnode_t *n, weft__flow_elem_t **out, size_t *nout,
 int weft__flow_node_push(rnode_t *n, const weft__flow_elem_t *in, bool *pause,
                          weft__flow_fault_t *fault) {
   const weft_val_t *ok;
+  if (n->fast)
+    return fast_call(n, in, in->seq, NULL, pause, fault);
   if (call_with(n, in, &ok, fault) < 0)
     return -1;
   *pause = ok->of.var.tag == 1;

@@ -36,6 +36,10 @@ typedef struct weft__flow_run_opts {
   uint64_t teardown_timeout_ns; /* per node; 0: 5 s */
   uint64_t sink_pause_ns;  /* a sink answering pause waits; 0: 1 ms */
   uint32_t max_buffer;     /* cap of one buffer; 0: 16 MiB */
+  /* Every call through the typed canonical ABI (weft_call_func,
+   * weft_linker_define_wit): the hand-lowered fast paths of the hot calls
+   * off. For tests comparing both and for the benchmark. */
+  bool generic;
   /* Set (by a signal handler) to stop pulling and drain; may be NULL. */
   const volatile sig_atomic_t *stop;
 } weft__flow_run_opts_t;
