@@ -33,6 +33,7 @@ static const char usage[] =
 static const char run_usage[] =
     "usage: weft flow run [--flow NAME] [-f FILE|DIR] [--limit N]\n"
     "                     [--input FILE] [--output FILE] [--json]\n"
+    "                     [--nodes A,B] [--consumer NAME]\n"
     "\n"
     "Run a flow until its sources are done and every element has drained,\n"
     "then print each node's counters, the edges and the copies made.\n";
@@ -66,7 +67,13 @@ static const char common_help[] =
     "                       reads the whole file); default: weft's stdin\n"
     "      --output FILE    where sinks write their stdout; default: weft's\n"
     "                       stdout (stderr with --json; /dev/null for bench)\n"
-    "      --json           print the report as one JSON object on stdout\n";
+    "      --json           print the report as one JSON object on stdout\n"
+    "      --nodes A,B      run only these nodes; edges to or from the\n"
+    "                       others must be remote (transport = \"redis\"):\n"
+    "                       this process writes or reads their streams\n"
+    "      --consumer NAME  this process's name in remote edges' consumer\n"
+    "                       groups (default: HOST-PID); a consumer restarted\n"
+    "                       under its name first takes its pending entries\n";
 
 static const char trace_help[] =
     "  -o, --out FILE       the trace file (default: trace.json)\n";
@@ -87,7 +94,7 @@ typedef enum mode { MODE_RUN, MODE_TRACE, MODE_BENCH } flow_mode_t;
 
 typedef struct opts {
   flow_mode_t mode;
-  const char *flow, *file, *input, *output, *trace_out;
+  const char *flow, *file, *input, *output, *trace_out, *nodes, *consumer;
   uint64_t limit, duration_ns;
   bool json;
 } opts_t;
@@ -124,6 +131,8 @@ static int parse(int argc, char **argv, opts_t *o) {
       {"out", required_argument, NULL, 'o'},
       {"duration", required_argument, NULL, 'd'},
       {"json", no_argument, NULL, 'j'},
+      {"nodes", required_argument, NULL, 'N'},
+      {"consumer", required_argument, NULL, 'C'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *cmd = argv[0];
@@ -165,6 +174,17 @@ static int parse(int argc, char **argv, opts_t *o) {
       break;
     case 'j':
       o->json = true;
+      break;
+    case 'N':
+      if (!*optarg)
+        return cli_usage_error("flow", "--nodes: expected node names");
+      o->nodes = optarg;
+      break;
+    case 'C':
+      if (!*optarg || strlen(optarg) > 100)
+        return cli_usage_error("flow", "--consumer: expected a name of 1 "
+                               "to 100 bytes");
+      o->consumer = optarg;
       break;
     case 'h':
       print_help(o->mode);
@@ -234,6 +254,8 @@ static int run(const opts_t *o, const weft__flow_t *flow) {
       .log_fd = 2,
       .trace = o->mode == MODE_TRACE,
       .latency = o->mode == MODE_BENCH,
+      .nodes = o->nodes,
+      .consumer = o->consumer,
       .stop = &stop_requested};
   struct sigaction sa = {.sa_handler = on_signal,
                          .sa_flags = (int)SA_RESETHAND};

@@ -3,12 +3,14 @@
  * and run by the flow runtime (flow_run.c and the files beside it).
  *
  *   [flow.NAME]                 description, default_queue_depth,
- *                               backpressure
+ *                               backpressure, redis
  *   [flow.NAME.nodes.N]         component, interface, config, deadline_ms,
  *                               max_memory, priority, error_policy, ports
  *                               (routers), window (aggregators)
  *   [[flow.NAME.edges]]         from = { node, port }, to = { node, port },
- *                               queue_depth, backpressure
+ *                               queue_depth, backpressure, transport,
+ *                               stream, group, url, max_len,
+ *                               claim_idle_ms (remote edges)
  *
  * The parser is strict: unknown keys, edges to missing nodes, cycles,
  * self-loops, router ports no edge leaves from, and (in weft flow check)
@@ -162,13 +164,30 @@ typedef struct weft__flow_edge {
   uint32_t queue_depth;                   /* resolved: edge, flow or 64 */
   weft__flow_backpressure_t backpressure; /* resolved: edge or flow */
   weft__flow_loc_t loc;
+  /* transport = "redis" (docs/flows.md, "Edges across hosts"): the edge
+   * goes through a Redis Stream, read by a consumer group. */
+  bool remote;
+  const char *stream;       /* the stream's key; NULL unless remote */
+  const char *group;        /* the consumer group; NULL unless remote */
+  const char *url;          /* resolved: edge `url`, flow `redis`, or
+                               WEFT__FLOW_REDIS_URL */
+  uint64_t max_len;         /* XADD MAXLEN ~ cap and the most unacked
+                               entries (default WEFT__FLOW_REDIS_MAX_LEN) */
+  uint64_t claim_idle_ns;   /* pending entries idle this long are claimed
+                               (XAUTOCLAIM); default 10 s */
 } weft__flow_edge_t;
+
+/* Defaults of remote edges. */
+#define WEFT__FLOW_REDIS_URL "redis://127.0.0.1:6379"
+#define WEFT__FLOW_REDIS_MAX_LEN 10000u
+#define WEFT__FLOW_REDIS_CLAIM_IDLE_MS 10000u
 
 typedef struct weft__flow {
   const char *name;
   const char *description;  /* "" when absent */
   uint32_t default_queue_depth; /* 64 when absent */
   weft__flow_backpressure_t backpressure;
+  const char *redis;        /* `redis`: remote edges' default url, or NULL */
   weft__flow_node_t *nodes; /* in file order */
   size_t nnodes;
   weft__flow_edge_t *edges; /* in file order */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "flow/flow.h"
+#include "trigger/redis_url.h"
 
 #define MS_NS 1000000ull
 #define DAY_MS 86400000ll
@@ -675,6 +676,8 @@ static int get_backpressure(ctx_t *c, const weft__toml_kv_t *kv,
 typedef struct raw_edge {
   weft__flow_edge_t *e;
   bool has_depth, has_bp;
+  int redis_line; /* the first key only a remote edge may have; 0: none */
+  const char *redis_key;
 } raw_edge_t;
 
 /* One end while it is read: the end, and which one it is. */
@@ -752,10 +755,98 @@ static int edge_bp(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
   return get_backpressure(c, kv, &r->e->backpressure);
 }
 
+/* A Redis address, checked as the Redis trigger checks it. */
+static int get_redis_url(ctx_t *c, const weft__toml_kv_t *kv,
+                         const char **out) {
+  weft__redis_url_t u;
+  weft_error_t e = {0};
+  int rc = get_string(c, kv, out);
+  if (rc)
+    return rc;
+  if (weft__redis_url_parse(*out, &u, &e) < 0)
+    return FAIL(c, kv->line, "'%s': %s", kv->key, e.msg);
+  weft__redis_url_release(&u);
+  return 0;
+}
+
+/* Remember the first key that needs transport = "redis". */
+static void redis_only(raw_edge_t *r, const weft__toml_kv_t *kv) {
+  if (!r->redis_line || kv->line < r->redis_line) {
+    r->redis_line = kv->line;
+    r->redis_key = kv->key;
+  }
+}
+
+/* transport = "local" | "redis". */
+static int edge_transport(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  raw_edge_t *r = obj;
+  const weft__toml_t *v = kv->value;
+  char shown[96];
+  if (v->type != WEFT__TOML_STRING)
+    return FAIL(c, kv->line, "'transport' must be a string");
+  if (v->u.string.len == 5 && !memcmp(v->u.string.ptr, "local", 5))
+    return 0;
+  if (v->u.string.len == 5 && !memcmp(v->u.string.ptr, "redis", 5)) {
+    r->e->remote = true;
+    return 0;
+  }
+  return FAIL(c, kv->line, "unknown transport '%s': use local or redis",
+              weft__str_show(v->u.string.ptr, v->u.string.len, shown,
+                             sizeof shown));
+}
+
+/* A string of 1 to 256 bytes without NUL (stream keys, group names). */
+static int get_redis_name(ctx_t *c, const weft__toml_kv_t *kv,
+                          const char **out) {
+  int rc = get_string(c, kv, out);
+  if (!rc && (!kv->value->u.string.len || kv->value->u.string.len > 256))
+    rc = FAIL(c, kv->line, "'%s' must be 1 to 256 bytes", kv->key);
+  return rc;
+}
+
+static int edge_stream(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  redis_only(obj, kv);
+  return get_redis_name(c, kv, &((raw_edge_t *)obj)->e->stream);
+}
+
+static int edge_group(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  redis_only(obj, kv);
+  return get_redis_name(c, kv, &((raw_edge_t *)obj)->e->group);
+}
+
+static int edge_url(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  redis_only(obj, kv);
+  return get_redis_url(c, kv, &((raw_edge_t *)obj)->e->url);
+}
+
+static int edge_max_len(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  raw_edge_t *r = obj;
+  int64_t v = 0;
+  redis_only(r, kv);
+  int rc = get_int(c, kv, 16, 100000000, &v);
+  r->e->max_len = (uint64_t)v;
+  return rc;
+}
+
+static int edge_claim_idle(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  raw_edge_t *r = obj;
+  int64_t v = 0;
+  redis_only(r, kv);
+  int rc = get_int(c, kv, 1, DAY_MS, &v);
+  r->e->claim_idle_ns = (uint64_t)v * MS_NS;
+  return rc;
+}
+
 static const fkey_t edge_keys[] = {{"from", edge_from, true},
                                    {"to", edge_to, true},
                                    {"queue_depth", edge_depth, false},
                                    {"backpressure", edge_bp, false},
+                                   {"transport", edge_transport, false},
+                                   {"stream", edge_stream, false},
+                                   {"group", edge_group, false},
+                                   {"url", edge_url, false},
+                                   {"max_len", edge_max_len, false},
+                                   {"claim_idle_ms", edge_claim_idle, false},
                                    {NULL, NULL, false}};
 
 /* ---- flows -------------------------------------------------------------- */
@@ -804,8 +895,14 @@ static int flow_edges(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
   return 0;
 }
 
+static int flow_redis(ctx_t *c, const weft__toml_kv_t *kv, void *obj) {
+  flow_parts_t *fp = obj;
+  return get_redis_url(c, kv, &fp->f->redis);
+}
+
 static const fkey_t flow_keys[] = {
     {"description", flow_description, false},
+    {"redis", flow_redis, false},
     {"default_queue_depth", flow_depth, false},
     {"backpressure", flow_bp, false},
     {"nodes", flow_nodes, true},
@@ -863,7 +960,7 @@ static int read_edges(ctx_t *c, flow_parts_t *fp) {
   for (size_t i = 0; i < n; i++) {
     const weft__toml_t *t = weft__toml_array_at(a, i);
     weft__flow_edge_t *e = &f->edges[i];
-    raw_edge_t r = {e, false, false};
+    raw_edge_t r = {e, false, false, 0, NULL};
     int line = t->line ? t->line : fp->edges->line;
     e->loc = (weft__flow_loc_t){c->p->file->path, line};
     e->from.port = e->to.port = "";
@@ -877,6 +974,21 @@ static int read_edges(ctx_t *c, flow_parts_t *fp) {
       e->queue_depth = f->default_queue_depth;
     if (!r.has_bp)
       e->backpressure = f->backpressure;
+    if (!e->remote && r.redis_line)
+      FAIL(c, r.redis_line, "'%s' is for an edge with transport = \"redis\"",
+           r.redis_key);
+    if (e->remote && !e->stream)
+      FAIL(c, line, "missing key 'stream' in a remote edge of flow '%s'",
+           f->name);
+    if (e->remote && !e->group)
+      FAIL(c, line, "missing key 'group' in a remote edge of flow '%s'",
+           f->name);
+    if (e->remote && !e->url)
+      e->url = f->redis ? f->redis : WEFT__FLOW_REDIS_URL;
+    if (e->remote && !e->max_len)
+      e->max_len = WEFT__FLOW_REDIS_MAX_LEN;
+    if (e->remote && !e->claim_idle_ns)
+      e->claim_idle_ns = WEFT__FLOW_REDIS_CLAIM_IDLE_MS * MS_NS;
   }
   return 0;
 }

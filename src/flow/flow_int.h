@@ -12,6 +12,7 @@
 #include "flow/flow_buffer.h"
 #include "flow/flow_policy.h"
 #include "flow/flow_queue.h"
+#include "flow/flow_remote.h"
 #include "flow/flow_run.h"
 #include "weft.h"
 
@@ -22,6 +23,11 @@ typedef struct weft__flow_redge {
   const weft__flow_edge_t *spec;
   weft__flow_queue_t q;
   bool dead_letter;       /* leaves from its node's dead-letter port */
+  /* A remote edge with one end in this process (flow_remote.h): the
+   * writer drains q into the stream, the reader fills q from it. */
+  weft__flow_remote_t *wr, *rd;
+  bool end_sent;          /* writer: the end marker is in the stream */
+  bool rem_done;          /* reader: the end marker was read */
 } redge_t;
 
 /* An output waiting for room in a `block` queue. */
@@ -76,6 +82,7 @@ struct weft__flow_rnode {
   uint32_t sample;        /* call counter for sampled timing */
 
   bool opened, inited, torn_down, dead; /* dead: trapped or fatal */
+  bool away;              /* not run in this process (--nodes) */
   bool source_done;       /* sources: pulled to the end */
   bool finished;          /* drained: flushed / completed */
   bool flushed_end;       /* aggregators: flushed at the end */

@@ -601,7 +601,8 @@ static size_t pump(weft__flow_run_t *r, rnode_t *n, uint64_t now) {
 static bool inputs_drained(const weft__flow_run_t *r, const rnode_t *n) {
   for (size_t i = 0; i < n->nin; i++) {
     const redge_t *ed = &r->edges[n->ins[i]];
-    if (ed->q.len || !r->nodes[ed->spec->from.node].finished)
+    if (ed->q.len || (ed->rd ? !ed->rem_done
+                             : !r->nodes[ed->spec->from.node].finished))
       return false;
   }
   return true;
@@ -660,6 +661,14 @@ static void idle(weft__flow_run_t *r, uint64_t now) {
           wake = t[k];
       }
   }
+  for (size_t k = 0; k < r->nedges; k++) {
+    const redge_t *ed = &r->edges[k];
+    if ((ed->rd && !ed->rem_done) || (ed->wr && !ed->end_sent)) {
+      any = true; /* waiting for the stream or for room in it */
+      if (now + 1000000u < wake)
+        wake = now + 1000000u;
+    }
+  }
   if (r->opts.duration_ns && !r->stopping) {
     uint64_t end = r->start_ns + r->opts.duration_ns;
     any = true;
@@ -678,6 +687,166 @@ static void idle(weft__flow_run_t *r, uint64_t now) {
   struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(wake - now)};
   if (wake > now)
     nanosleep(&ts, NULL);
+}
+
+/* ---- remote edges ------------------------------------------------------- */
+
+/* The flow fails at the node on this side of remote edge `ed`. */
+static void remote_fail(weft__flow_run_t *r, redge_t *ed, bool writer,
+                        const weft_error_t *e) {
+  weft__flow_fault_t f;
+  host_fault(&f, "%s", e->msg);
+  flow_fail(r, &r->nodes[writer ? ed->spec->from.node : ed->spec->to.node],
+            &f);
+}
+
+/* Has everything read from the streams left the process: every queue
+ * empty, no node holding or waiting to send an element? Then what was
+ * read may be acknowledged. (An aggregator's state is not seen: see
+ * docs/flows.md.) */
+static bool quiescent(const weft__flow_run_t *r) {
+  for (size_t k = 0; k < r->nedges; k++)
+    if (r->edges[k].q.len)
+      return false;
+  for (size_t i = 0; i < r->nnodes; i++)
+    if (r->nodes[i].has_held || r->nodes[i].npend)
+      return false;
+  return true;
+}
+
+/* Move elements between the queues of remote edges and their streams;
+ * returns how many moved (end markers count). */
+static size_t remote_pump(weft__flow_run_t *r) {
+  enum { BATCH = 64 };
+  weft__flow_elem_t es[BATCH];
+  weft_error_t e = {0};
+  size_t did = 0;
+  bool calm = false, calm_known = false;
+  for (size_t k = 0; k < r->nedges && !r->failed; k++) {
+    redge_t *ed = &r->edges[k];
+    if (ed->wr) {
+      while (ed->q.len && weft__flow_remote_room(ed->wr)) {
+        size_t n = 0;
+        while (n < BATCH && weft__flow_queue_pop(&ed->q, &es[n]))
+          n++;
+        int rc = weft__flow_remote_send(ed->wr, es, n, &e);
+        for (size_t i = 0; i < n; i++)
+          weft__flow_elem_clear(&r->pool, &es[i]);
+        if (rc < 0) {
+          remote_fail(r, ed, true, &e);
+          return did;
+        }
+        did += n;
+      }
+      if (!ed->q.len && !ed->end_sent &&
+          r->nodes[ed->spec->from.node].finished) {
+        if (weft__flow_remote_send_end(ed->wr, &e) < 0) {
+          remote_fail(r, ed, true, &e);
+          return did;
+        }
+        ed->end_sent = true;
+        did++;
+      }
+    }
+    if (ed->rd) {
+      if (!calm_known) {
+        calm = quiescent(r);
+        calm_known = true;
+      }
+      if (!calm)
+        continue;
+      if (weft__flow_remote_ack(ed->rd, &e) < 0) {
+        remote_fail(r, ed, false, &e);
+        return did;
+      }
+      if (r->stopping) /* a signal: read no more, drain what is here */
+        ed->rem_done = true;
+      if (ed->rem_done)
+        continue;
+      size_t room = ed->q.depth - ed->q.len, got = 0;
+      bool end = false;
+      if (weft__flow_remote_recv(ed->rd, &r->pool, es,
+                                 room < BATCH ? room : BATCH, &got, &end,
+                                 &e) < 0) {
+        remote_fail(r, ed, false, &e);
+        return did;
+      }
+      for (size_t i = 0; i < got; i++)
+        if (weft__flow_queue_offer(&ed->q, &r->pool, &es[i]) !=
+            WEFT__OFFER_QUEUED)
+          weft__flow_elem_clear(&r->pool, &es[i]);
+      if (got)
+        calm = false;
+      if (end) {
+        ed->rem_done = true;
+        did++;
+      }
+      did += got;
+    }
+  }
+  return did;
+}
+
+/* Everything read is acknowledged at the end of a run that did not
+ * fail. */
+static void remote_finish(weft__flow_run_t *r) {
+  weft_error_t e = {0};
+  for (size_t k = 0; k < r->nedges && !r->failed; k++)
+    if (r->edges[k].rd && weft__flow_remote_ack(r->edges[k].rd, &e) < 0)
+      remote_fail(r, &r->edges[k], false, &e);
+}
+
+/* Which nodes run here (opts.nodes), and the remote sides of the edges
+ * that cross. */
+static int remote_setup(weft__flow_run_t *r, weft_error_t *err) {
+  const weft__flow_t *flow = r->flow;
+  const char *list = r->opts.nodes;
+  if (!list)
+    return 0;
+  for (size_t i = 0; i < r->nnodes; i++)
+    r->nodes[i].away = true;
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    bool found = false;
+    for (size_t i = 0; i < r->nnodes; i++)
+      if (strlen(flow->nodes[i].name) == len &&
+          !memcmp(flow->nodes[i].name, p, len)) {
+        r->nodes[i].away = false;
+        found = true;
+      }
+    if (!found)
+      return WEFT_ERR(err, WEFT_ENOENT, "flow '%s' has no node '%.*s'",
+                      flow->name, (int)(len < 64 ? len : 64), p);
+    p += len + (p[len] == ',');
+  }
+  for (size_t k = 0; k < r->nedges; k++) {
+    redge_t *ed = &r->edges[k];
+    const weft__flow_edge_t *sp = ed->spec;
+    bool from_here = !r->nodes[sp->from.node].away;
+    bool to_here = !r->nodes[sp->to.node].away;
+    if (from_here == to_here)
+      continue;
+    if (!sp->remote)
+      return WEFT_ERR(err, WEFT_EINVAL,
+                      "%s:%d: edge '%s' -> '%s' joins a node run here to "
+                      "one that is not: it needs transport = \"redis\"",
+                      sp->loc.file, sp->loc.line,
+                      flow->nodes[sp->from.node].name,
+                      flow->nodes[sp->to.node].name);
+    weft__flow_remote_t *side = weft__flow_remote_new(
+        flow, sp, from_here, r->opts.consumer, r->opts.log_fd, r->opts.stop,
+        err);
+    if (!side)
+      return err->code;
+    if (from_here)
+      ed->wr = side;
+    else
+      ed->rd = side;
+  }
+  for (size_t i = 0; i < r->nnodes; i++)
+    if (r->nodes[i].away)
+      r->nodes[i].finished = true;
+  return 0;
 }
 
 /* ---- setting up --------------------------------------------------------- */
@@ -823,11 +992,11 @@ weft__flow_run_t *weft__flow_run_new(const weft__flow_t *flow,
     r->opts.time_all = true;
   r->flow_hash = fnv1a(flow->name);
   weft__flow_pool_init(&r->pool, opts->max_buffer);
-  if (setup(r, err) < 0)
+  if (setup(r, err) < 0 || remote_setup(r, err) < 0)
     goto fail;
   for (size_t i = 0; i < r->nnodes; i++) {
     rnode_t *n = &r->nodes[i];
-    if (n->spec->role == WEFT__FLOW_SOURCE && opts->input &&
+    if (n->spec->role == WEFT__FLOW_SOURCE && opts->input && !n->away &&
         (n->stdin_fd = open(opts->input, O_RDONLY | O_CLOEXEC)) < 0) {
       WEFT_ERR(err, WEFT_ENOENT, "cannot open '%s': %s", opts->input,
                strerror(errno));
@@ -836,10 +1005,12 @@ weft__flow_run_t *weft__flow_run_new(const weft__flow_t *flow,
   }
   const size_t *order = topo_of(r);
   for (size_t k = 0; k < r->nnodes; k++)
-    if (weft__flow_node_open(&r->nodes[order[k]], err) < 0)
+    if (!r->nodes[order[k]].away &&
+        weft__flow_node_open(&r->nodes[order[k]], err) < 0)
       goto fail;
   for (size_t k = 0; k < r->nnodes; k++)
-    if (weft__flow_node_init(&r->nodes[order[k]], err) < 0)
+    if (!r->nodes[order[k]].away &&
+        weft__flow_node_init(&r->nodes[order[k]], err) < 0)
       goto fail;
   return r;
 fail:
@@ -863,11 +1034,16 @@ int weft__flow_run_go(weft__flow_run_t *r, weft_error_t *err) {
     for (size_t i = 0; i < r->nnodes && !r->failed; i++)
       progress += pump(r, &r->nodes[r->sched[i]], now);
     progress += finish_ready(r, order);
+    progress += remote_pump(r);
     bool all = true;
     for (size_t i = 0; i < r->nnodes && all; i++)
       all = r->nodes[i].finished;
-    if (all)
+    for (size_t k = 0; k < r->nedges && all; k++)
+      all = !r->edges[k].wr || r->edges[k].end_sent;
+    if (all) {
+      remote_finish(r);
       break;
+    }
     if (!progress && !r->failed)
       idle(r, now);
   }
@@ -895,8 +1071,11 @@ void weft__flow_run_free(weft__flow_run_t *r) {
     free(n->ins);
     free(n->outs);
   }
-  for (size_t k = 0; k < r->nedges; k++)
+  for (size_t k = 0; k < r->nedges; k++) {
     weft__flow_queue_release(&r->edges[k].q, &r->pool);
+    weft__flow_remote_free(r->edges[k].wr);
+    weft__flow_remote_free(r->edges[k].rd);
+  }
   for (size_t i = 0; i < r->nmods; i++)
     weft_module_free(r->mods[i].module);
   weft__flow_pool_release(&r->pool);

@@ -40,6 +40,15 @@ typedef struct weft__flow_run_opts {
    * weft_linker_define_wit): the hand-lowered fast paths of the hot calls
    * off. For tests comparing both and for the benchmark. */
   bool generic;
+  /* Run only these nodes, a comma-separated list of names (NULL: all).
+   * An edge between a node run here and one that is not must be remote
+   * (transport = "redis"): the process writes or reads its stream. A
+   * remote edge whose two ends both run here stays in memory. */
+  const char *nodes;
+  /* This process's consumer name in remote edges' groups (NULL:
+   * "<host>-<pid>"). A consumer restarted under the same name reads its
+   * own pending entries first. */
+  const char *consumer;
   /* Set (by a signal handler) to stop pulling and drain; may be NULL. */
   const volatile sig_atomic_t *stop;
 } weft__flow_run_opts_t;

@@ -1,0 +1,231 @@
+#!/bin/sh
+# t8200-flow-redis.sh - flow edges across processes over Redis Streams
+# (#8): the remote edge keys of a flow file and their errors; a flow
+# split over two `weft flow run --nodes` processes through a real
+# redis-server; the consumer killed with SIGKILL mid-stream and restarted
+# (under its --consumer name, and under a new name that must claim the
+# dead one's entries): every element reaches the sink once, in order;
+# Redis killed and restarted mid-stream (append-only file): the failure
+# is reported, retried with backoff, and nothing is lost.
+. "$(dirname "$0")/lib.sh"
+
+have_redis || {
+  echo "redis-server or redis-cli missing: skipped"
+  finish
+  exit
+}
+
+prod= cons=
+_mine() {
+  for p in $prod $cons; do
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+}
+trap '_mine; _cleanup' EXIT
+
+D=$TMP/flow
+mkdir -p "$D"
+for g in source_count processor_upper sink_collect; do
+  cp "$GUESTS/$g.wasm" "$D/" || not_ok "$g.wasm is missing (make guests)"
+done
+
+# ---- the flow file -------------------------------------------------------
+
+# bad NAME MESSAGE: `weft flow check` of $TMP/bad.toml fails with MESSAGE.
+bad() {
+  expect "$1" 1 "$WEFT" flow check -f "$TMP/bad.toml"
+  has "$1: message" "$2" "$err"
+}
+edge_file() { # EDGE-KEYS...: a two-node flow whose edge has these keys
+  {
+    printf '[flow.f.nodes.a]\ncomponent = "%s"\n' "$D/source_count.wasm"
+    printf 'interface = "torvyn:streaming/source"\n'
+    printf '[flow.f.nodes.b]\ncomponent = "%s"\n' "$D/sink_collect.wasm"
+    printf 'interface = "torvyn:streaming/sink"\n'
+    printf '[[flow.f.edges]]\nfrom = { node = "a" }\nto = { node = "b" }\n'
+    printf '%s\n' "$@"
+  } >"$TMP/bad.toml"
+}
+edge_file 'transport = "tcp"'
+bad "an unknown transport" "bad.toml:10: unknown transport 'tcp': use local or redis"
+edge_file 'transport = "redis"' 'group = "g"'
+bad "a remote edge without stream" \
+  "bad.toml:7: missing key 'stream' in a remote edge of flow 'f'"
+edge_file 'transport = "redis"' 'stream = "s"'
+bad "a remote edge without group" \
+  "bad.toml:7: missing key 'group' in a remote edge of flow 'f'"
+edge_file 'stream = "s"'
+bad "stream on a local edge" \
+  "bad.toml:10: 'stream' is for an edge with transport = \"redis\""
+edge_file 'transport = "redis"' 'stream = "s"' 'group = "g"' 'url = "http://x"'
+bad "a url that is not redis://" "bad.toml:13: 'url':"
+edge_file 'transport = "redis"' 'stream = "s"' 'group = "g"' 'maxlen = 5'
+bad "an unknown key" "bad.toml:13: unknown key 'maxlen' in an edge of flow 'f'"
+edge_file 'transport = "redis"' 'stream = "s"' 'group = "g"' 'max_len = 5'
+bad "max_len below 16" "bad.toml:13: 'max_len' must be an integer from 16"
+edge_file 'transport = "local"'
+expect "transport = \"local\" is the default" 0 \
+  "$WEFT" flow check -f "$TMP/bad.toml"
+
+# ---- split over two processes ----------------------------------------------
+
+redis_start || not_ok "redis-server did not start"
+# flow_file COUNT: the test flow on this server, COUNT elements, the sink
+# pausing 1 ms after each one (so a run lasts about COUNT ms).
+flow_file() {
+  sed -e "s|redis://127.0.0.1:6379|redis://127.0.0.1:$rport|" \
+    -e "s|config = { count = 10 }|config = { count = $1 }|" \
+    "$ROOT/tests/flows/remote/Torvyn.toml" >"$D/Torvyn.toml"
+  awk '{ print } /component = "sink_collect.wasm"/ {
+    print "config = { pause_every = 1 }" }' "$D/Torvyn.toml" >"$D/t.toml"
+  mv "$D/t.toml" "$D/Torvyn.toml"
+}
+# expected N: the lines a sink prints for N elements.
+expected() {
+  i=0
+  while [ "$i" -lt "$1" ]; do
+    echo "ELEMENT $i"
+    i=$((i + 1))
+  done
+}
+# The sink's output with duplicates dropped as a sink dropping by
+# sequence would: an element not above the last one kept is a
+# redelivery (after a crash, the batch read but not acknowledged comes
+# again). A line the killed sink left unfinished is dropped too (its
+# number, cut short, is below the last one, or it is not a line).
+delivered() {
+  awk '/^ELEMENT [0-9]+$/ { if (!seen || $2 > last) { print; last = $2;
+    seen = 1 } }' "$1"
+}
+
+flow_file 10
+expect "the whole flow in one process (the remote edge stays local)" 0 \
+  "$WEFT" flow run -f "$D"
+same "one process: output" "$(expected 10)
+complete" "$out"
+
+expect "a crossing edge must be remote" 1 \
+  "$WEFT" flow run -f "$D" --nodes src,up
+has "a crossing edge must be remote: message" \
+  "edge 'up' -> 'out' joins a node run here to one that is not: it needs transport = \"redis\"" "$err"
+expect "--nodes names a missing node" 1 "$WEFT" flow run -f "$D" --nodes src,nope
+has "--nodes names a missing node: message" "flow 'split' has no node 'nope'" \
+  "$err"
+
+expect "producer" 0 "$WEFT" flow run -f "$D" --nodes src
+same "the stream holds 10 elements and the end" 11 \
+  "$(redis-cli -p "$rport" xlen weft:split)"
+expect "consumer" 0 "$WEFT" flow run -f "$D" --nodes up,out --consumer c1
+same "consumer: output" "$(expected 10)
+complete" "$out"
+same "consumer: nothing pending" 0 \
+  "$(redis-cli -p "$rport" xpending weft:split split | head -1)"
+redis-cli -p "$rport" del weft:split weft:split:delivered >/dev/null
+
+# kill_consumer N NAME [NEWNAME]: a flow of N elements; the consumer
+# (--consumer NAME) is killed with SIGKILL while it runs, then started
+# again (as NEWNAME, default NAME) and runs to the end.
+kill_consumer() {
+  redis-cli -p "$rport" del weft:split weft:split:delivered >/dev/null
+  : >"$TMP/sink.out"
+  "$WEFT" flow run -f "$D" --nodes src >"$TMP/prod.out" 2>"$TMP/prod.err" &
+  prod=$!
+  "$WEFT" flow run -f "$D" --nodes up,out --consumer "$2" \
+    >>"$TMP/sink.out" 2>"$TMP/cons.err" &
+  cons=$!
+  for _ in $(seq 1 100); do
+    [ "$(grep -c ELEMENT "$TMP/sink.out")" -ge 100 ] && break
+    sleep 0.05
+  done
+  kill -9 "$cons"
+  wait "$cons" 2>/dev/null
+  cons=
+  killed_at=$(grep -c ELEMENT "$TMP/sink.out")
+  "$WEFT" flow run -f "$D" --nodes up,out --consumer "${3:-$2}" \
+    >>"$TMP/sink.out" 2>"$TMP/cons2.err"
+  rc2=$?
+  wait "$prod"
+  rc1=$?
+  prod=
+}
+
+# lost_ok NAME: after a kill, the sink's output (duplicates dropped) is
+# in order and complete but for what the killed sink itself had not
+# written yet: sink_collect buffers its stdout (wasi-libc, 1 KiB) and
+# answers `ready` before the bytes leave it, so up to a buffer's worth of
+# lines after the last one it wrote can be acknowledged and yet missing.
+# (With a sink that flushes in push, the output is exact; see the
+# report of #8.) Nothing else may be missing.
+lost_ok() {
+  delivered "$TMP/sink.out" >"$TMP/got"
+  expected 600 >"$TMP/want"
+  missing=$(comm -23 "$TMP/want" "$TMP/got" | sed 's/ELEMENT //' | sort -n)
+  same "$1: ends with the last element" "ELEMENT 599" "$(tail -1 "$TMP/got")"
+  bad_gap=$(echo "$missing" | awk -v k="$killed_at" \
+    'NF && ($1 < k - 1 || $1 > k + 100)')
+  same "$1: nothing missing but the killed sink's own buffer" "" "$bad_gap"
+}
+
+flow_file 600
+kill_consumer 600 c1
+same "killed consumer (same name): producer exit" 0 "$rc1"
+same "killed consumer (same name): restarted consumer exit" 0 "$rc2"
+[ "$killed_at" -lt 600 ] && ok ||
+  not_ok "the consumer was killed mid-stream" "$killed_at lines before"
+lost_ok "killed consumer (same name)"
+
+kill_consumer 600 c1 c2
+same "killed consumer (new name): restarted consumer exit" 0 "$rc2"
+lost_ok "killed consumer (new name)"
+has "killed consumer (new name): waits to claim the dead one's entries" \
+  "waiting for entries pending at another consumer" "$(cat "$TMP/cons2.err")"
+
+# ---- Redis killed and restarted --------------------------------------------
+
+port=$rport
+redis_kill
+# With an append-only file synced at every write: what Redis answered is
+# on disk.
+aof_start() {
+  mkdir -p "$TMP/aof"
+  (cd "$TMP/aof" && exec "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 \
+    --save '' --appendonly yes --appendfsync always \
+    >>"$TMP/aof/log" 2>&1) &
+  rpid=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  return 1
+}
+aof_start || not_ok "redis-server (append-only) did not start"
+: >"$TMP/sink.out"
+"$WEFT" flow run -f "$D" --nodes src >"$TMP/prod.out" 2>"$TMP/prod.err" &
+prod=$!
+"$WEFT" flow run -f "$D" --nodes up,out --consumer c1 \
+  >"$TMP/sink.out" 2>"$TMP/cons.err" &
+cons=$!
+for _ in $(seq 1 100); do
+  [ "$(grep -c ELEMENT "$TMP/sink.out")" -ge 100 ] && break
+  sleep 0.05
+done
+redis_kill
+sleep 0.5
+aof_start || not_ok "redis-server did not start again"
+wait "$cons"
+rc2=$?
+cons=
+wait "$prod"
+rc1=$?
+prod=
+same "Redis restarted: producer exit" 0 "$rc1"
+same "Redis restarted: consumer exit" 0 "$rc2"
+has "Redis restarted: the failure is reported, with a retry" \
+  "redis://127.0.0.1:$port: " "$(cat "$TMP/cons.err")"
+has "Redis restarted: retried with backoff" "retrying in" \
+  "$(cat "$TMP/cons.err")"
+same "Redis restarted: every element once, in order" \
+  "$(expected 600)" "$(delivered "$TMP/sink.out")"
+
+finish
