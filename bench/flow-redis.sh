@@ -3,7 +3,7 @@
 # tests/flows/remote (source -> [Redis Stream] -> upper -> sink, 256-byte
 # elements) split over two `weft flow run --nodes` processes and a local
 # redis-server, next to the same flow in one process (where the remote
-# edge stays in memory). bench/run.sh does not call it yet.
+# edge stays in memory). `make bench` runs it through bench/run.sh.
 #   BUILD=build sh bench/flow-redis.sh [COUNT]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

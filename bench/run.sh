@@ -2,7 +2,8 @@
 # run.sh - `make bench`: build the kernels for wasm32-wasi and natively with
 # the same compiler and flags, then run bench/bench.c's measurements, the
 # call benchmark, the HTTP trigger against its peers (bench/http.sh), and
-# the scripts of the other capabilities (bench/{trigger-latency,flow,unit}.sh).
+# the scripts of the other capabilities (bench/{trigger-latency,flow,
+# flow-redis,unit,unit-redis}.sh).
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -32,6 +33,6 @@ ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/calls" \
 "$out/calls" "$BUILD"
 BUILD=$BUILD sh bench/http.sh
 # One script per capability beside it: trigger event latency, flows, units.
-for b in trigger-latency flow unit; do
+for b in trigger-latency flow flow-redis unit unit-redis; do
   if [ -f "bench/$b.sh" ]; then BUILD=$BUILD sh "bench/$b.sh"; fi
 done

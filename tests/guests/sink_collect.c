@@ -1,8 +1,11 @@
 /* sink_collect.c - a sink (world torvyn:streaming/sink-stage) that reads
  * each element and prints its payload on a line of stdout, then
  * "complete" at the end. Configured in JSON:
- *   {"print": true, "pause_every": 0, "fail_at": -1, "error": "internal",
- *    "complete_error": false, "teardown_spin": false, "init_error": "..."}
+ *   {"print": true, "flush": false, "pause_every": 0, "fail_at": -1,
+ *    "error": "internal", "complete_error": false, "teardown_spin": false,
+ *    "init_error": "..."}
+ * With "flush": true each line leaves the component before push returns,
+ * so what the host has been told is delivered is on stdout.
  * It answers pause after every `pause_every`-th element; element n ==
  * fail_at fails with `error`; teardown_spin makes teardown never return.
  * With "print": false it only reads and sums the bytes: the benchmark's
@@ -14,7 +17,7 @@
 #include "sink_stage.h"
 #include "weft_json.h"
 
-static bool print = true, complete_error, teardown_spin;
+static bool print = true, flush, complete_error, teardown_spin;
 static int64_t pause_every, fail_at = -1;
 static uint8_t error_tag = TORVYN_STREAMING_TYPES_PROCESS_ERROR_INTERNAL;
 static uint64_t pushed, sum;
@@ -35,6 +38,7 @@ void exports_torvyn_streaming_lifecycle_init(
   weft_json_t *cfg =
       weft_json_parse((const char *)config->ptr, config->len, NULL, 0);
   weft_json_get_bool(cfg, "print", &print);
+  weft_json_get_bool(cfg, "flush", &flush);
   weft_json_get_bool(cfg, "complete_error", &complete_error);
   weft_json_get_bool(cfg, "teardown_spin", &teardown_spin);
   weft_json_get_i64(cfg, "pause_every", &pause_every);
@@ -68,9 +72,11 @@ void exports_torvyn_streaming_sink_push(
   }
   sink_stage_list_u8_t bytes;
   torvyn_streaming_types_method_buffer_read_all(element->payload, &bytes);
-  if (print)
+  if (print) {
     printf("%.*s\n", (int)bytes.len, (const char *)bytes.ptr);
-  else
+    if (flush)
+      fflush(stdout);
+  } else
     for (size_t i = 0; i < bytes.len; i++)
       sum += bytes.ptr[i];
   sink_stage_list_u8_free(&bytes);
