@@ -141,6 +141,15 @@ typedef struct weft_engine_config {
   int opt_level;         /* -1: default (2); 0..3 passed as -O<n> */
   bool progress;         /* print a progress line for compiles > 0.5 s */
   bool no_cache;         /* compile into a temporary directory only */
+  /* Deterministic NaNs: every NaN a float operation makes (add, sub, mul,
+   * div, sqrt, min, max, ceil, floor, trunc, nearest, promote, demote) is
+   * the canonical one (f32 0x7fc00000, f64 0x7ff8000000000000), the same
+   * bits on every machine, as in WebAssembly's deterministic profile;
+   * moves, abs, neg, copysign and reinterpret still keep bits. Costs float
+   * arithmetic a compare and select per operation (about 3x in float
+   * kernels); off by default (also on with $WEFT_CANONICAL_NANS=1).
+   * Modules compiled with it are cached apart. */
+  bool canonical_nans;
 } weft_engine_config_t;
 
 /* A new engine. `cfg` is borrowed (NULL: defaults). Free with

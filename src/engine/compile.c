@@ -2,7 +2,8 @@
  * compiler, into a content-addressed cache.
  *
  * Key: SHA-256 over the module's hash, WEFT_ABI_VERSION, the version of the
- * rewrite of wasm2c's output (rewrite.c) and the identity of the tools (see
+ * rewrite of wasm2c's output (rewrite.c), the NaN rewrite's version when
+ * the engine makes NaNs canonical, and the identity of the tools (see
  * engine.c). Entries are written to a private temporary directory and
  * renamed into place, so concurrent weft processes compiling the same
  * module never see a partial file; a damaged entry is detected at load (see
@@ -44,6 +45,9 @@ char *weft__cache_path(weft_engine_t *e, const char *sha, const char *ext) {
   weft__buf_init(&b);
   weft__buf_printf(&b, "%s|abi%d|%s|%s", sha, WEFT_ABI_VERSION,
                    WEFT_REWRITE_VERSION, e->tool_id);
+  /* Nothing added without it: existing cache entries stay valid. */
+  if (e->canonical_nans)
+    weft__buf_puts(&b, "|" WEFT_REWRITE_NANS_VERSION);
   for (size_t i = 0; i < sizeof cc_flags / sizeof cc_flags[0]; i++)
     weft__buf_printf(&b, "|%s", cc_flags[i]);
   weft__sha256_hex(b.data, b.len, key);
@@ -186,14 +190,36 @@ int weft__compile(weft_engine_t *e, const weft__wasm_t *w,
   if ((rc = write_in(tmp, "shim.c", shim.data, shim.len, err)) < 0)
     goto out;
   /* m.c is compiled as rewritten (see rewrite.c); the shim was made from
-   * wasm2c's own text. */
+   * wasm2c's own text. Canonical NaNs first: without them the code
+   * would not be what the cache key says, so text they cannot handle is
+   * an error. */
+  if (e->canonical_nans) {
+    weft__buf_t nans;
+    weft__buf_init(&nans);
+    if ((rc = weft__rewrite_nans(csrc, clen, &nans)) < 0) {
+      weft__buf_release(&nans);
+      rc = rc == WEFT_ENOMEM
+               ? WEFT_ERR(err, WEFT_ENOMEM, "out of memory")
+               : WEFT_ERR(err, WEFT_EUNSUPPORTED,
+                          "cannot compile '%s' with canonical NaNs: "
+                          "unexpected wasm2c output", name);
+      goto out;
+    }
+    free(csrc); /* csrc takes the buffer's text */
+    csrc = nans.data;
+    clen = nans.len;
+  }
   shim.len = 0;
   if ((rc = weft__rewrite(csrc, clen, &shim)) < 0) {
     rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     goto out;
   }
-  if (rc > 0 && (rc = write_in(tmp, "m.c", shim.data, shim.len, err)) < 0)
-    goto out;
+  if (rc > 0 || e->canonical_nans) {
+    const char *text = rc > 0 ? shim.data : csrc;
+    size_t tlen = rc > 0 ? shim.len : clen;
+    if ((rc = write_in(tmp, "m.c", text, tlen, err)) < 0)
+      goto out;
+  }
 
   char opt[8];
   snprintf(opt, sizeof opt, "-O%d", e->opt_level);

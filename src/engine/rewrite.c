@@ -1,4 +1,5 @@
-/* rewrite.c - speed rewrites of wasm2c's C output, done on its text.
+/* rewrite.c - rewrites of wasm2c's C output, done on its text: loads and
+ * stores for speed, and canonical NaNs on request (at the end of the file).
  *
  * wasm2c 1.0.32 writes each load and store as a call such as
  * `f64_load(&instance->w2c_memory, addr)` (an imported memory:
@@ -258,4 +259,186 @@ unchanged:
   if (weft__buf_add(out, src, len) < 0)
     return WEFT_ENOMEM;
   return 0;
+}
+
+/* ---- canonical NaNs ----------------------------------------------------
+ *
+ * WebAssembly lets a float operation return any NaN; the deterministic
+ * profile wants the canonical one, so that a guest that stores NaN bits
+ * computes the same bytes on every machine. wasm2c 1.0.32 writes float
+ * arithmetic in three ways, each made canonical here:
+ *
+ *  - add, sub, mul and div as a C compound assignment to a stack variable,
+ *    `w2c_f1 += w2c_f2;` (f32 stack variables are named w2c_fN, f64 ones
+ *    w2c_dN, a `_N` suffix added when a local's debug name collides):
+ *    the line becomes `w2c_f1 = WEFT_CANON(w2c_f1 + w2c_f2);`, where
+ *    WEFT_CANON picks the f32 or f64 function by type and fails to compile
+ *    for any other type;
+ *  - sqrt, ceil, floor, trunc, nearest (wasm_sqrt, wasm_ceilf, ...) and
+ *    promote and demote (`(f64)wasm_quietf(x)`) through static helpers
+ *    in the output: after their definitions, a function-like macro of the
+ *    same name wraps every later call, `wasm_sqrt(x)` becoming
+ *    `weft__canon_f64(wasm_sqrt(x))` (a macro does not expand inside its
+ *    own expansion). A conversion of the canonical NaN is the canonical
+ *    NaN of the other width on every processor (it keeps the payload, or
+ *    gives the default NaN, which is the canonical one on AArch64 and
+ *    RISC-V);
+ *  - min and max through the FMIN and FMAX macros, which return math.h's
+ *    NAN, the canonical f32 NaN (converted exactly to the f64 one), for a
+ *    NaN operand: checked, left as they are.
+ *
+ * abs, neg, copysign, loads, stores, locals, globals, select and
+ * reinterpret move bits and keep them, as the spec says. No SIMD: Weft
+ * builds without simde, so wasm2c's v128 code does not compile anyway.
+ * The check is a compare and a select (`x == x ? x : NaN`, no branch, so
+ * loops still vectorise) after every operation: float-heavy code runs
+ * about three times slower, which is why it is an option. */
+
+/* The helper definitions to wrap, as wasm2c writes their first line. */
+static const struct {
+  const char *name, *def, *canon;
+} nan_helpers[] = {
+    {"wasm_quiet", "static double wasm_quiet(double x) {\n", "f64"},
+    {"wasm_quietf", "static float wasm_quietf(float x) {\n", "f32"},
+    {"wasm_floor", "static double wasm_floor(double x) {\n", "f64"},
+    {"wasm_floorf", "static float wasm_floorf(float x) {\n", "f32"},
+    {"wasm_ceil", "static double wasm_ceil(double x) {\n", "f64"},
+    {"wasm_ceilf", "static float wasm_ceilf(float x) {\n", "f32"},
+    {"wasm_trunc", "static double wasm_trunc(double x) {\n", "f64"},
+    {"wasm_truncf", "static float wasm_truncf(float x) {\n", "f32"},
+    {"wasm_nearbyint", "static double wasm_nearbyint(double x) {\n", "f64"},
+    {"wasm_nearbyintf", "static float wasm_nearbyintf(float x) {\n", "f32"},
+    {"wasm_sqrt", "static double wasm_sqrt(double x) {\n", "f64"},
+    {"wasm_sqrtf", "static float wasm_sqrtf(float x) {\n", "f32"},
+};
+#define NNAN_HELPERS (sizeof nan_helpers / sizeof nan_helpers[0])
+
+/* FMIN and FMAX as wasm2c 1.0.32 writes them: canonical already. */
+static const char *const min_max[] = {
+    "#define FMIN(x, y)                                                     "
+    "\\\n"
+    "  ((UNLIKELY((x) != (x)))                                              "
+    "\\\n"
+    "       ? NAN                                                           "
+    "\\\n"
+    "       : (UNLIKELY((y) != (y)))                                        "
+    "\\\n"
+    "             ? NAN                                                     "
+    "\\\n"
+    "             : (UNLIKELY((x) == 0 && (y) == 0)) ? (signbit(x) ? x : y) "
+    "\\\n"
+    "                                                : (x < y) ? x : y)\n",
+    "#define FMAX(x, y)                                                     "
+    "\\\n"
+    "  ((UNLIKELY((x) != (x)))                                              "
+    "\\\n"
+    "       ? NAN                                                           "
+    "\\\n"
+    "       : (UNLIKELY((y) != (y)))                                        "
+    "\\\n"
+    "             ? NAN                                                     "
+    "\\\n"
+    "             : (UNLIKELY((x) == 0 && (y) == 0)) ? (signbit(x) ? y : x) "
+    "\\\n"
+    "                                                : (x > y) ? x : y)\n",
+};
+
+static const char nan_prelude[] =
+    "\n/* weft " WEFT_REWRITE_NANS_VERSION ": every NaN a float operation "
+    "makes is the canonical\n * one (see weft's rewrite.c). */\n"
+    "static inline f32 weft__canon_f32(f32 x) {\n"
+    "  return x == x ? x : __builtin_nanf(\"\");\n"
+    "}\n"
+    "static inline f64 weft__canon_f64(f64 x) {\n"
+    "  return x == x ? x : __builtin_nan(\"\");\n"
+    "}\n"
+    "#define WEFT_CANON(v) \\\n"
+    "  _Generic((v), f32: weft__canon_f32, f64: weft__canon_f64)(v)\n";
+
+/* If the line [p, e) is `<spaces>LHS OP= RHS;` with OP one of + - * / and
+ * LHS an f32 or f64 stack variable (w2c_fN or w2c_dN, maybe suffixed),
+ * the lengths of its indent and LHS, and its operator; else 0. */
+static int arith_line(const char *p, const char *e, size_t *indent,
+                      size_t *lhs, char *op) {
+  const char *q = p;
+  while (q < e && *q == ' ')
+    q++;
+  if (q == p || e - q < 6 || memcmp(q, "w2c_", 4) != 0 ||
+      (q[4] != 'f' && q[4] != 'd') || q[5] < '0' || q[5] > '9')
+    return 0;
+  *indent = (size_t)(q - p);
+  const char *l = q;
+  while (q < e && is_ident(*q))
+    q++;
+  *lhs = (size_t)(q - l);
+  if (e - q < 6 || q[0] != ' ' || !strchr("+-*/", q[1]) || q[2] != '=' ||
+      q[3] != ' ' || e[-1] != ';')
+    return 0;
+  *op = q[1];
+  for (const char *r = q + 4; r < e - 1; r++)
+    if (!is_ident(*r))
+      return 0;
+  return e - 1 > q + 4;
+}
+
+int weft__rewrite_nans(const char *src, size_t len, weft__buf_t *out) {
+  size_t start = out->len;
+  const char *end = src + len;
+  for (size_t i = 0; i < sizeof min_max / sizeof min_max[0]; i++)
+    if (!memmem(src, len, min_max[i], strlen(min_max[i])))
+      return WEFT_EUNSUPPORTED;
+  /* The wrapping macros go after the last helper's definition. */
+  const char *at = src;
+  for (size_t i = 0; i < NNAN_HELPERS; i++) {
+    const char *d = memmem(src, len, nan_helpers[i].def,
+                           strlen(nan_helpers[i].def));
+    const char *close = d ? memmem(d, (size_t)(end - d), "\n}\n", 3) : NULL;
+    if (!close)
+      return WEFT_EUNSUPPORTED;
+    if (close + 3 > at)
+      at = close + 3;
+  }
+  int n = 0;
+  const char *p = src, *copied = src;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *e = nl ? nl : end;
+    size_t indent, lhs;
+    char op;
+    if (arith_line(p, e, &indent, &lhs, &op)) {
+      if (p < at) /* arithmetic where only wasm2c's own helpers should be */
+        goto unsupported;
+      const char *rhs = p + indent + lhs + 4;
+      if (weft__buf_add(out, copied, (size_t)(p - copied)) < 0 ||
+          weft__buf_printf(out, "%.*s = WEFT_CANON(%.*s %c %.*s);",
+                           (int)(indent + lhs), p, (int)lhs, p + indent,
+                           op, (int)(e - 1 - rhs), rhs) < 0)
+        goto oom;
+      copied = e;
+      n++;
+    }
+    p = e + (nl != NULL);
+    if (p == at) { /* `at` starts a line: the one after a helper's "}" */
+      if (weft__buf_add(out, copied, (size_t)(p - copied)) < 0 ||
+          weft__buf_puts(out, nan_prelude) < 0)
+        goto oom;
+      for (size_t i = 0; i < NNAN_HELPERS; i++)
+        if (weft__buf_printf(out, "#define %s(x) weft__canon_%s(%s(x))\n",
+                             nan_helpers[i].name, nan_helpers[i].canon,
+                             nan_helpers[i].name) < 0)
+          goto oom;
+      copied = p;
+    }
+  }
+  if (copied < at) /* the helpers end the text: no module code */
+    goto unsupported;
+  if (weft__buf_add(out, copied, (size_t)(end - copied)) < 0)
+    goto oom;
+  return n;
+oom:
+  out->len = start;
+  return WEFT_ENOMEM;
+unsupported:
+  out->len = start;
+  return WEFT_EUNSUPPORTED;
 }

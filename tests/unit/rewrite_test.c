@@ -3,7 +3,10 @@
  * unexpected text is left alone, and compiled modules keep their meaning:
  * unused out-of-bounds loads still trap, accesses after memory.grow and
  * through an imported memory still land. Uses tests/guests/memaccess.wat
- * and memimport.wat. */
+ * and memimport.wat. The canonical-NaN rewrite (issue #7): every float
+ * compound assignment and NaN-making helper is wrapped, and text it does
+ * not expect is refused (tests/guests/nan_ops.wat; what the compiled code
+ * computes is tested in nan_test.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +125,80 @@ static void test_unexpected_text_unchanged(void **state) {
   assert_int_equal(out.len, len);
   assert_memory_equal(out.data, src, len);
   free(src);
+  weft__buf_release(&out);
+}
+
+/* Whether a line of `s` is still a float compound assignment of wasm2c,
+ * `  w2c_f1 += w2c_f2;` (f32 stack variables are w2c_fN, f64 w2c_dN). */
+static int float_compound_left(const char *s) {
+  for (const char *p = strstr(s, "\n  w2c_"); p;
+       p = strstr(p + 1, "\n  w2c_")) {
+    const char *q = p + 1;
+    while (*q == ' ')
+      q++;
+    if (q[4] != 'f' && q[4] != 'd')
+      continue;
+    const char *sp = strchr(q, ' ');
+    if (sp && strchr("+-*/", sp[1]) && sp[2] == '=' && sp[3] == ' ')
+      return 1;
+  }
+  return 0;
+}
+
+static void test_nans_every_op_wrapped(void **state) {
+  (void)state;
+  size_t len;
+  char *src = wasm2c("nan_ops", &len);
+  assert_true(float_compound_left(src));
+  weft__buf_t out, both;
+  weft__buf_init(&out);
+  weft__buf_init(&both);
+  /* add, sub, mul and div, at both widths, one statement each */
+  assert_int_equal(weft__rewrite_nans(src, len, &out), 8);
+  assert_false(float_compound_left(out.data));
+  assert_int_equal(count(out.data, "= WEFT_CANON(w2c_"), 8);
+  const char *helpers[] = {"wasm_sqrt", "wasm_ceilf", "wasm_floor",
+                           "wasm_truncf", "wasm_nearbyint", "wasm_quietf"};
+  char def[64];
+  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
+    snprintf(def, sizeof def, "#define %s(x) weft__canon_f", helpers[i]);
+    assert_int_equal(count(out.data, def), 1);
+    /* defined after the helper, so the helper itself is not renamed */
+    snprintf(def, sizeof def, " %s(", helpers[i]);
+    assert_true(strstr(out.data, def) <
+                strstr(out.data, "#define wasm_quiet(x)"));
+  }
+  /* the load and store rewrite still applies afterwards */
+  assert_true(weft__rewrite(out.data, out.len, &both) > 0);
+  assert_int_equal(count(both.data, "f64_store_b(weft__mb0"), 1);
+  weft__buf_release(&both);
+  weft__buf_release(&out);
+  free(src);
+}
+
+static void test_nans_unexpected_text_refused(void **state) {
+  (void)state;
+  weft__buf_t out;
+  weft__buf_init(&out);
+  weft__buf_puts(&out, "kept");
+  const char odd[] = "int x;\n";
+  assert_int_equal(weft__rewrite_nans(odd, sizeof odd - 1, &out),
+                   WEFT_EUNSUPPORTED);
+  assert_int_equal(out.len, 4);
+
+  /* a helper missing, or FMIN written otherwise: refused, not guessed */
+  const char *edits[] = {"static double wasm_sqrt(double x) {\n",
+                         "             ? NAN  "};
+  for (size_t i = 0; i < 2; i++) {
+    size_t len;
+    char *src = wasm2c("nan_ops", &len);
+    char *d = strstr(src, edits[i]);
+    assert_non_null(d);
+    d[i ? 15 : 14] = 'X';
+    assert_int_equal(weft__rewrite_nans(src, len, &out), WEFT_EUNSUPPORTED);
+    assert_int_equal(out.len, 4);
+    free(src);
+  }
   weft__buf_release(&out);
 }
 
@@ -322,6 +399,8 @@ int main(void) {
       cmocka_unit_test(test_every_access_rewritten),
       cmocka_unit_test(test_unexpected_text_unchanged),
       cmocka_unit_test(test_odd_calls_left_alone),
+      cmocka_unit_test(test_nans_every_op_wrapped),
+      cmocka_unit_test(test_nans_unexpected_text_refused),
       cmocka_unit_test(test_vector_constraint_only_for_floats),
       cmocka_unit_test(test_unused_loads_trap),
       cmocka_unit_test(test_grow_and_loop),
