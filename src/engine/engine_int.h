@@ -73,6 +73,11 @@ struct weft_instance {
   weft__abi_slot_t *slots;
   wasm_rt_memory_t *mem0;
   int live; /* wasm2c state is instantiated */
+  /* What instantiation made, put back by weft_instance_reset instead of
+   * instantiating again (instance.c); NULL when the module's instantiation
+   * cannot be replayed that way. */
+  struct weft__inst_image *image;
+  int no_image; /* putting it back failed once: instantiate again */
   _Alignas(16) unsigned char w2c[];
 };
 

@@ -5,6 +5,20 @@
  * into an error for the caller. The host and other instances are not
  * affected; a trapped instance may be called again, except after a
  * deadline, when the embedder should discard or reset it.
+ *
+ * Resets. weft_instance_reset must leave the instance exactly as
+ * instantiation left it: every memory byte, memory size, global, table
+ * element and table size, and the host states made anew. When the module
+ * has no start function and imports no memory, table, global or tag, its
+ * instantiation reads nothing but the module (init expressions of its own
+ * globals and constants, its data and element segments) and calls no host
+ * function, so it always produces the same state: that state is saved
+ * after the first instantiation (the compiled instance's fields, each
+ * memory's non-zero 4 KiB pages and size, each table's elements and size)
+ * and a reset puts it back in place, writing every byte the memory has
+ * made accessible since (zero, or the saved bytes) and shrinking what grew.
+ * The guest cannot tell the two apart; nothing runs in it. Other modules
+ * are instantiated again, their start function run again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +36,26 @@ typedef struct call {
   weft__abi_slot_t *slots;
   const weft__abi_val_t *args;
   weft__abi_val_t *results;
+  weft__rt_allocs_t *allocs; /* instantiation: where memories, tables go */
 } call_t;
+
+/* Memories in a saved image: at most this many bytes in all. Saving reads
+ * them all once per instance and keeps their non-zero pages; the gain is
+ * for small memories, which a reset zeroes by writing (past 256 KiB it
+ * drops pages, as freeing does). Larger ones are instantiated again. */
+#define IMAGE_MAX_BYTES (4u << 20)
+
+/* What instantiation made (see the top of the file). */
+typedef struct weft__inst_image {
+  unsigned char *w2c; /* the compiled instance's fields */
+  size_t n;
+  struct {
+    int kind;   /* WEFT__RT_* */
+    size_t off; /* of its wasm_rt_memory_t or table in w2c */
+    weft__rt_mem_image_t mem;
+    weft__rt_table_image_t table;
+  } at[];
+} image_t;
 
 static int trap_error(weft_instance_t *inst, const weft__exec_t *ex,
                       weft_error_t *err) {
@@ -59,8 +92,14 @@ static int guarded(weft_instance_t *inst, call_t *c, weft_error_t *err) {
   ex.msg[0] = 0;
   ex.max_memory = inst->limits.max_memory;
   ex.max_table = inst->limits.max_table;
-  ex.deadline_ns =
-      inst->limits.deadline_ns ? weft__now_ns() + inst->limits.deadline_ns : 0;
+  ex.allocs = c->allocs;
+  /* An event's deadline (runtime.h) replaces the per-call one: no clock
+   * read for each of the many guest entries of one request. */
+  uint64_t event_ns = weft__rt_event_deadline();
+  ex.deadline_ns = event_ns                   ? event_ns
+                   : inst->limits.deadline_ns ? weft__now_ns() +
+                                                    inst->limits.deadline_ns
+                                              : 0;
   if (sigsetjmp(ex.jb, 0) == 0) {
     weft__exec_enter(&ex);
     if (c->tramp)
@@ -267,18 +306,113 @@ static int create_states(weft_instance_t *inst, weft_error_t *err) {
   return 0;
 }
 
+/* ---- images: resets without instantiating again -------------------------- */
+
+/* Does instantiating `m` always produce the same state? (See the top.) */
+static int replayable(const weft_module_t *m) {
+  const weft__wasm_t *w = &m->wasm;
+  return !w->has_start && !w->nimported_memories && !w->nimported_tables &&
+         !w->nimported_globals && !w->nimported_tags;
+}
+
+static size_t alloc_size(int kind) {
+  return kind == WEFT__RT_MEMORY           ? sizeof(wasm_rt_memory_t)
+         : kind == WEFT__RT_FUNCREF_TABLE ? sizeof(wasm_rt_funcref_table_t)
+                                          : sizeof(wasm_rt_externref_table_t);
+}
+
+static void image_free(image_t *im) {
+  if (!im)
+    return;
+  for (size_t i = 0; i < im->n; i++) {
+    weft__rt_mem_image_free(&im->at[i].mem);
+    weft__rt_table_image_free(&im->at[i].table);
+  }
+  free(im->w2c);
+  free(im);
+}
+
+/* Save what the instantiation that noted `a` made into inst->image; leave
+ * it NULL if the module is not replayable or on any doubt. */
+static void image_save(weft_instance_t *inst, const weft__rt_allocs_t *a) {
+  const weft_module_t *m = inst->module;
+  size_t size = m->abi->instance_size;
+  if (!replayable(m) || a->overflow ||
+      a->n != (size_t)m->wasm.nmemories + m->wasm.ntables)
+    return;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    uintptr_t p = (uintptr_t)a->at[i].ptr, lo = (uintptr_t)inst->w2c;
+    if (p < lo || p + alloc_size(a->at[i].kind) > lo + size)
+      return; /* not in this instance: cannot happen */
+    if (a->at[i].kind == WEFT__RT_MEMORY)
+      bytes += ((wasm_rt_memory_t *)a->at[i].ptr)->pages * 65536ull;
+  }
+  if (bytes > IMAGE_MAX_BYTES)
+    return;
+  image_t *im = calloc(1, sizeof *im + a->n * sizeof im->at[0]);
+  if (!im || !(im->w2c = malloc(size ? size : 1)))
+    goto fail;
+  memcpy(im->w2c, inst->w2c, size);
+  for (size_t i = 0; i < a->n; i++, im->n++) {
+    int kind = a->at[i].kind;
+    im->at[i].kind = kind;
+    im->at[i].off = (size_t)((unsigned char *)a->at[i].ptr - inst->w2c);
+    if (kind == WEFT__RT_MEMORY
+            ? weft__rt_mem_image_save(a->at[i].ptr, &im->at[i].mem) < 0
+            : weft__rt_table_image_save(a->at[i].ptr, kind,
+                                        &im->at[i].table) < 0)
+      goto fail;
+  }
+  inst->image = im;
+  return;
+fail:
+  image_free(im);
+}
+
+/* Put inst->image back into the live instance. Returns 0, or -1 when a
+ * memory or table could not be put back (then free and instantiate). */
+static int image_restore(weft_instance_t *inst) {
+  const image_t *im = inst->image;
+  unsigned char *w = inst->w2c;
+  union {
+    wasm_rt_memory_t m;
+    wasm_rt_funcref_table_t f;
+    wasm_rt_externref_table_t x;
+  } keep[WEFT__RT_ALLOCS_MAX];
+  for (size_t i = 0; i < im->n; i++) {
+    void *p = w + im->at[i].off;
+    if (im->at[i].kind == WEFT__RT_MEMORY
+            ? weft__rt_mem_image_restore(p, &im->at[i].mem) < 0
+            : weft__rt_table_image_restore(p, &im->at[i].table) < 0)
+      return -1;
+    memcpy(&keep[i], p, alloc_size(im->at[i].kind));
+  }
+  /* Globals and the rest of the fields as saved; the memories' and
+   * tables' descriptors as just restored (their data stays where it is). */
+  memcpy(w, im->w2c, inst->module->abi->instance_size);
+  for (size_t i = 0; i < im->n; i++)
+    memcpy(w + im->at[i].off, &keep[i], alloc_size(im->at[i].kind));
+  return 0;
+}
+
 /* Run the module's instantiation (globals, memories, tables, segments and
- * the start function) into inst->w2c. */
+ * the start function) into inst->w2c; save its image if it has none. */
 static int instantiate(weft_instance_t *inst, weft_error_t *err) {
   int rc = create_states(inst, err);
   if (rc < 0)
     return rc;
+  weft__rt_allocs_t allocs = {.n = 0};
   call_t c = {.fn = inst->module->abi->instantiate,
               .w2c = inst->w2c,
-              .slots = inst->slots};
+              .slots = inst->slots,
+              .allocs = &allocs};
   inst->live = 1;
   inst->mem0 = find_memory0(inst, NULL);
-  return guarded(inst, &c, err);
+  rc = guarded(inst, &c, err);
+  if (rc == 0 && !inst->image && !inst->no_image)
+    image_save(inst, &allocs);
+  return rc;
 }
 
 static void teardown(weft_instance_t *inst, int keep_states) {
@@ -319,6 +453,15 @@ fail:
 }
 
 int weft_instance_reset(weft_instance_t *inst, weft_error_t *err) {
+  if (inst->image && inst->live) {
+    if (image_restore(inst) == 0) {
+      destroy_states(inst, 1);
+      return create_states(inst, err);
+    }
+    image_free(inst->image);
+    inst->image = NULL;
+    inst->no_image = 1;
+  }
   teardown(inst, 1);
   memset(inst->w2c, 0, inst->module->abi->instance_size);
   return instantiate(inst, err);
@@ -328,6 +471,7 @@ void weft_instance_free(weft_instance_t *inst) {
   if (!inst)
     return;
   teardown(inst, 0);
+  image_free(inst->image);
   free(inst->slots);
   free(inst);
 }

@@ -9,6 +9,17 @@
  *
  * A memory's `data` never moves while the memory lives, growth included:
  * compiled modules read it once per function call (engine/rewrite.c).
+ *
+ * Invariant: every byte of a region past its read-write range is zero
+ * (ranges shrink only after they are zeroed), so growing needs no zeroing.
+ *
+ * An instance reset puts a memory back as instantiation left it (a saved
+ * image) in place, instead of freeing it and allocating it again: the
+ * bytes made accessible are zeroed or rewritten in one pass, the size put
+ * back. Zeroing is the floor of a reset: nothing tells which pages a guest
+ * wrote without a system call or a fault per page, each dearer than
+ * zeroing the few hundred KiB a small guest has (see
+ * docs/internals/http-bench.md).
  */
 #include <pthread.h>
 #include <string.h>
@@ -22,6 +33,8 @@
 #define POOL_MAX 64
 /* Past this many bytes, zero by dropping pages instead of memset. */
 #define MEMSET_MAX (256u * 1024u)
+/* The granularity of saved images. */
+#define CHUNK 4096u
 
 typedef struct region {
   uint64_t rw; /* bytes after the header that are read-write */
@@ -99,6 +112,21 @@ void weft__rt_allocate_memory(wasm_rt_memory_t *m, uint32_t initial,
   m->size = (uint32_t)((uint64_t)initial * PAGE);
   if (initial == 65536)
     m->size = UINT32_MAX; /* wasm-rt.h's size is 32-bit; 4 GiB saturates */
+  weft__rt_note_alloc(WEFT__RT_MEMORY, m);
+}
+
+void weft__rt_note_alloc(int kind, void *ptr) {
+  weft__exec_t *ex = weft__exec_current();
+  weft__rt_allocs_t *a = ex ? ex->allocs : NULL;
+  if (!a)
+    return;
+  if (a->n == WEFT__RT_ALLOCS_MAX) {
+    a->overflow = 1;
+    return;
+  }
+  a->at[a->n].kind = kind;
+  a->at[a->n].ptr = ptr;
+  a->n++;
 }
 
 uint32_t weft__rt_grow_memory(wasm_rt_memory_t *m, uint32_t delta) {
@@ -138,4 +166,86 @@ void weft__rt_free_memory(wasm_rt_memory_t *m) {
   }
   if (base)
     munmap(base, RESERVE + HEADER);
+}
+
+/* ---- images -------------------------------------------------------------- */
+
+static int chunk_zero(const uint8_t *p) {
+  static const uint8_t zero[CHUNK];
+  return !memcmp(p, zero, CHUNK);
+}
+
+int weft__rt_mem_image_save(const wasm_rt_memory_t *m,
+                            weft__rt_mem_image_t *img) {
+  memset(img, 0, sizeof *img);
+  img->pages = m->pages;
+  uint64_t size = (uint64_t)m->pages * PAGE;
+  size_t n = 0, bytes = 0;
+  for (uint64_t off = 0; off < size; off += CHUNK)
+    if (!chunk_zero(m->data + off)) {
+      if (!off || chunk_zero(m->data + off - CHUNK))
+        n++; /* a run of non-zero chunks is one chunk of the image */
+      bytes += CHUNK;
+    }
+  img->chunks = calloc(n ? n : 1, sizeof *img->chunks);
+  img->bytes = malloc(bytes ? bytes : 1);
+  if (!img->chunks || !img->bytes) {
+    weft__rt_mem_image_free(img);
+    return -1;
+  }
+  uint8_t *out = img->bytes;
+  for (uint64_t off = 0; off < size; off += CHUNK) {
+    if (chunk_zero(m->data + off))
+      continue;
+    if (!off || chunk_zero(m->data + off - CHUNK)) {
+      img->chunks[img->nchunks].off = (uint32_t)off;
+      img->chunks[img->nchunks++].len = 0;
+    }
+    img->chunks[img->nchunks - 1].len += CHUNK;
+    memcpy(out, m->data + off, CHUNK);
+    out += CHUNK;
+  }
+  return 0;
+}
+
+int weft__rt_mem_image_restore(wasm_rt_memory_t *m,
+                               const weft__rt_mem_image_t *img) {
+  uint8_t *base = m->data - HEADER;
+  region_t *r = (region_t *)base;
+  uint64_t rw = r->rw, want = (uint64_t)img->pages * PAGE;
+  const uint8_t *src = img->bytes;
+  if (rw < want) { /* memories only grow; but if it were smaller */
+    if (region_set_rw(base, want) < 0)
+      return -1;
+    rw = want;
+  }
+  if (rw > MEMSET_MAX && madvise(m->data, rw, MADV_DONTNEED) == 0) {
+    for (size_t i = 0; i < img->nchunks; i++) {
+      memcpy(m->data + img->chunks[i].off, src, img->chunks[i].len);
+      src += img->chunks[i].len;
+    }
+  } else {
+    /* One pass, each byte written once: the gaps zeroed, the chunks
+     * copied, the rest (grown since, if it was) zeroed. */
+    uint64_t at = 0;
+    for (size_t i = 0; i < img->nchunks; i++) {
+      memset(m->data + at, 0, img->chunks[i].off - at);
+      memcpy(m->data + img->chunks[i].off, src, img->chunks[i].len);
+      src += img->chunks[i].len;
+      at = (uint64_t)img->chunks[i].off + img->chunks[i].len;
+    }
+    if (rw > at)
+      memset(m->data + at, 0, rw - at);
+  }
+  if (rw > want && region_set_rw(base, want) < 0)
+    return -1;
+  m->pages = img->pages;
+  m->size = img->pages == 65536 ? UINT32_MAX : (uint32_t)want;
+  return 0;
+}
+
+void weft__rt_mem_image_free(weft__rt_mem_image_t *img) {
+  free(img->chunks);
+  free(img->bytes);
+  memset(img, 0, sizeof *img);
 }

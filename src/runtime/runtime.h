@@ -27,6 +27,7 @@ typedef struct weft__exec {
   uint64_t max_memory;   /* bytes per memory; 0: 4 GiB */
   uint32_t max_table;    /* elements per table; 0: default */
   uint64_t outer_deadline_ns; /* the thread's deadline before this call */
+  struct weft__rt_allocs *allocs; /* instantiation: noted here; or NULL */
 } weft__exec_t;
 
 /* Install signal handlers (once per process). */
@@ -43,6 +44,29 @@ void weft__rt_install_handlers(void);
 void weft__exec_enter(weft__exec_t *ex);
 void weft__exec_leave(weft__exec_t *ex);
 weft__exec_t *weft__exec_current(void);
+
+/* An event this thread serves, with one deadline for all the guest calls
+ * made for it (an HTTP request: the handler call, the canonical ABI's
+ * allocations in the guest, post-return). While it is open, every guest
+ * call on this thread ends by its deadline, which replaces the per-call
+ * deadline of the call's instance: no clock is read per call. The deadline
+ * is published to the watchdog once, when the event opens, so calls need
+ * not publish and withdraw it each; host code between them is signalled
+ * past it as host code within a call is (the signal unwinds only guest
+ * code). On the caller's stack; events nest, and the earliest deadline of
+ * those open holds, as for calls. */
+typedef struct weft__rt_event {
+  uint64_t deadline_ns;       /* absolute monotonic; 0: none */
+  uint64_t outer_event_ns;    /* the enclosing event's deadline */
+  uint64_t outer_published_ns;
+} weft__rt_event_t;
+
+/* Open `ev` with absolute deadline `deadline_ns` (0: the event has none,
+ * calls keep their own). Pair with weft__rt_event_end on this thread. */
+void weft__rt_event_begin(weft__rt_event_t *ev, uint64_t deadline_ns);
+void weft__rt_event_end(weft__rt_event_t *ev);
+/* The deadline of the event open on this thread, or 0. */
+uint64_t weft__rt_event_deadline(void);
 
 /* Unwind the innermost guest call with trap `kind`. */
 void weft__trap_at(int kind, const char *msg, void *pc)
@@ -75,5 +99,72 @@ uint32_t weft__rt_grow_externref_table(wasm_rt_externref_table_t *t,
 
 /* The memory pool: how many reserved regions are waiting for reuse. */
 size_t weft__rt_pool_size(void);
+
+/* ---- restoring what instantiation made ------------------------------------
+ * engine/instance.c resets an instance, when it can, by putting back what
+ * its instantiation made instead of instantiating again: these note where
+ * instantiation put memories and tables, and save and restore their
+ * contents. */
+
+enum { WEFT__RT_MEMORY = 1, WEFT__RT_FUNCREF_TABLE, WEFT__RT_EXTERNREF_TABLE };
+#define WEFT__RT_ALLOCS_MAX 16
+
+/* The memories and tables allocated by one call (instantiation): the
+ * allocate functions note each here while the call's `allocs` is set. */
+typedef struct weft__rt_allocs {
+  struct {
+    int kind;  /* WEFT__RT_* */
+    void *ptr; /* the wasm_rt_memory_t or table, in the instance */
+  } at[WEFT__RT_ALLOCS_MAX];
+  size_t n;
+  int overflow; /* more than WEFT__RT_ALLOCS_MAX: not all were noted */
+} weft__rt_allocs_t;
+
+/* Note an allocation of `kind` at `ptr` in the current call's `allocs`,
+ * if it has one (the allocate functions call it). */
+void weft__rt_note_alloc(int kind, void *ptr);
+
+/* A memory's contents: its size and its pages (4 KiB) that are not all
+ * zero, in address order. */
+typedef struct weft__rt_mem_image {
+  uint32_t pages; /* wasm pages */
+  size_t nchunks;
+  struct {
+    uint32_t off, len;
+  } *chunks;
+  uint8_t *bytes; /* the chunks' bytes, one after the other */
+} weft__rt_mem_image_t;
+
+/* Save `m`'s contents into *img (freed with weft__rt_mem_image_free).
+ * Returns 0, or -1 out of memory. */
+int weft__rt_mem_image_save(const wasm_rt_memory_t *m,
+                            weft__rt_mem_image_t *img);
+/* Make `m` (allocated by weft__rt_allocate_memory, never moved) exactly
+ * as saved in `img`: every byte it has made accessible since is zeroed
+ * or rewritten, and its size (pages, accessible range) is the saved one,
+ * so nothing written or grown since survives. Returns 0, or -1 when the
+ * accessible range cannot be shrunk (`m` is then as before the call but
+ * zeroed: free it). */
+int weft__rt_mem_image_restore(wasm_rt_memory_t *m,
+                               const weft__rt_mem_image_t *img);
+void weft__rt_mem_image_free(weft__rt_mem_image_t *img);
+
+/* A table's elements (funcref or externref, by `kind`). */
+typedef struct weft__rt_table_image {
+  int kind; /* WEFT__RT_FUNCREF_TABLE or WEFT__RT_EXTERNREF_TABLE */
+  uint32_t size;
+  void *elems;
+} weft__rt_table_image_t;
+
+/* Save the table `t` of `kind` into *img. Returns 0, or -1 out of
+ * memory. */
+int weft__rt_table_image_save(const void *t, int kind,
+                              weft__rt_table_image_t *img);
+/* Make table `t` (the one saved) hold exactly the saved elements, with
+ * the saved size; what it grew since is freed. Returns 0, or -1 out of
+ * memory when it has fewer elements than saved (tables only grow, so
+ * never). */
+int weft__rt_table_image_restore(void *t, const weft__rt_table_image_t *img);
+void weft__rt_table_image_free(weft__rt_table_image_t *img);
 
 #endif

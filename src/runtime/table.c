@@ -1,5 +1,7 @@
-/* table.c - funcref and externref tables, with a per-instance cap. */
+/* table.c - funcref and externref tables, with a per-instance cap, and
+ * saving and restoring their elements for instance resets (runtime.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/runtime.h"
 
@@ -42,6 +44,7 @@ void weft__rt_allocate_funcref_table(wasm_rt_funcref_table_t *t, uint32_t n,
   t->data = table_alloc(n, sizeof *t->data);
   t->size = n;
   t->max_size = max < cap ? max : cap;
+  weft__rt_note_alloc(WEFT__RT_FUNCREF_TABLE, t);
 }
 
 void weft__rt_free_funcref_table(wasm_rt_funcref_table_t *t) {
@@ -69,6 +72,7 @@ void weft__rt_allocate_externref_table(wasm_rt_externref_table_t *t,
   t->data = table_alloc(n, sizeof *t->data);
   t->size = n;
   t->max_size = max < cap ? max : cap;
+  weft__rt_note_alloc(WEFT__RT_EXTERNREF_TABLE, t);
 }
 
 void weft__rt_free_externref_table(wasm_rt_externref_table_t *t) {
@@ -89,4 +93,58 @@ uint32_t weft__rt_grow_externref_table(wasm_rt_externref_table_t *t,
     t->data[i] = v;
   t->size = old + delta;
   return old;
+}
+
+/* ---- images -------------------------------------------------------------- */
+
+/* The data pointer, size and element size of table `t` of `kind`. */
+static void **table_fields(void *t, int kind, uint32_t **size, size_t *sz) {
+  if (kind == WEFT__RT_FUNCREF_TABLE) {
+    wasm_rt_funcref_table_t *f = t;
+    *size = &f->size;
+    *sz = sizeof *f->data;
+    return (void **)&f->data;
+  }
+  wasm_rt_externref_table_t *x = t;
+  *size = &x->size;
+  *sz = sizeof *x->data;
+  return (void **)&x->data;
+}
+
+int weft__rt_table_image_save(const void *t, int kind,
+                              weft__rt_table_image_t *img) {
+  uint32_t *size;
+  size_t sz;
+  void **data = table_fields((void *)t, kind, &size, &sz);
+  img->kind = kind;
+  img->size = *size;
+  img->elems = malloc(*size ? *size * sz : 1);
+  if (!img->elems)
+    return -1;
+  if (*size)
+    memcpy(img->elems, *data, *size * sz);
+  return 0;
+}
+
+int weft__rt_table_image_restore(void *t, const weft__rt_table_image_t *img) {
+  uint32_t *size;
+  size_t sz;
+  void **data = table_fields(t, img->kind, &size, &sz);
+  if (*size != img->size) { /* grown: give the growth back */
+    void *p = realloc(*data, (img->size ? img->size : 1) * sz);
+    if (p)
+      *data = p;
+    else if (*size < img->size)
+      return -1; /* cannot happen: tables only grow */
+  }
+  if (img->size)
+    memcpy(*data, img->elems, img->size * sz);
+  *size = img->size;
+  return 0;
+}
+
+void weft__rt_table_image_free(weft__rt_table_image_t *img) {
+  free(img->elems);
+  img->elems = NULL;
+  img->size = 0;
 }

@@ -17,7 +17,9 @@
  * which a steady stream of calls with the same timeout never is. A thread
  * is signalled only while a call of its own is past its deadline (at most
  * one signal pending), so idle threads and threads that never call guests
- * are never interrupted.
+ * are never interrupted. A trigger may open an event around the calls of
+ * one request (weft__rt_event_begin): its deadline is published once and
+ * the calls take it, reading no clock and storing nothing.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -442,6 +444,39 @@ void weft__exec_leave(weft__exec_t *ex) {
   if (atomic_load_explicit(&t->signalled, memory_order_relaxed))
     atomic_store(&t->signalled, 0);
   tls_exec = ex->prev;
+}
+
+/* The deadline of the event open on this thread (weft__rt_event_begin). */
+static __thread uint64_t tls_event_ns;
+
+uint64_t weft__rt_event_deadline(void) { return tls_event_ns; }
+
+void weft__rt_event_begin(weft__rt_event_t *ev, uint64_t deadline_ns) {
+  thread_init();
+  thread_state_t *t = &tls_thread;
+  uint64_t outer = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
+  ev->deadline_ns = deadline_ns;
+  ev->outer_event_ns = tls_event_ns;
+  ev->outer_published_ns = outer;
+  tls_event_ns = deadline_ns;
+  /* Published as a call's is (weft__exec_enter), once for the event: the
+   * calls that take this deadline find it published and store nothing. */
+  if (deadline_ns && (!outer || deadline_ns < outer)) {
+    atomic_store(&t->deadline_ns, deadline_ns);
+    if (deadline_ns < atomic_load(&watchdog.wake_ns) || !t->listed)
+      watchdog_wake(t, deadline_ns);
+  }
+}
+
+void weft__rt_event_end(weft__rt_event_t *ev) {
+  thread_state_t *t = &tls_thread;
+  tls_event_ns = ev->outer_event_ns;
+  if (atomic_load_explicit(&t->deadline_ns, memory_order_relaxed) !=
+      ev->outer_published_ns)
+    atomic_store_explicit(&t->deadline_ns, ev->outer_published_ns,
+                          memory_order_release);
+  if (atomic_load_explicit(&t->signalled, memory_order_relaxed))
+    atomic_store(&t->signalled, 0);
 }
 
 /* Function type ids: equal signatures get equal ids, process-wide, so that

@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/runtime.h"
 #include "trigger/http.h"
 #include "util/arena.h"
 #include "util/util.h"
@@ -465,7 +466,9 @@ static void call_handler(weft__http_t *h, req_t *r, weft_instance_t *inst,
                          bool inline_call, uint64_t start) {
   const weft__http_target_t *t = &h->cfg.targets[r->ti];
   target_state_t *s = &h->ts[r->ti];
-  weft_error_t err = {0};
+  weft_error_t err; /* read only after a failure, which fills it */
+  err.code = 0;
+  err.msg[0] = 0;
   if (t->native) {
     if (!start)
       start = weft__now_ns();
@@ -500,9 +503,16 @@ static void call_handler(weft__http_t *h, req_t *r, weft_instance_t *inst,
                             &err);
     atomic_store(&s->func, fn);
   }
+  /* The request deadline covers every guest entry of the call (lowering
+   * the request into the guest, the handler, post-return), from `start`:
+   * one clock read per request, not one per entry. */
+  uint64_t limit = weft__pool_deadline_ns(t->pool);
+  weft__rt_event_t ev;
+  weft__rt_event_begin(&ev, limit ? start + limit : 0);
   weft_val_t res;
   int rc = fn ? weft_call_func(inst, fn, &r->req, 1, &res, 1, &err)
               : err.code;
+  weft__rt_event_end(&ev);
   note_call(s, start, weft__now_ns(), inline_call);
   if (rc < 0) {
     fprintf(stderr, "weft: http: component '%s': %s\n", t->component_id,

@@ -9,9 +9,10 @@
  * Answers of its own: 200 on /.well-known/weft/health, 404 when no route
  * matches, 405 for a method Spin's handler cannot receive, 413 past the
  * body limit, 503 when the component's pool is full, 504 when the handler
- * passes the request deadline (the instance's deadline), 500 when it traps
- * or returns a bad response. Each such answer is logged on stderr with the
- * component and the reason. */
+ * passes the request deadline (the pool's per-call deadline, counted from
+ * the start of the call and covering all its guest entries), 500 when it
+ * traps or returns a bad response. Each such answer is logged on stderr
+ * with the component and the reason. */
 #ifndef WEFT_TRIGGER_HTTP_H
 #define WEFT_TRIGGER_HTTP_H
 

@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "engine/engine.h"
 #include "trigger/pool.h"
 #include "util/util.h"
 
@@ -18,20 +20,30 @@ struct weft__pool {
   size_t live;    /* instances in existence, idle or taken */
   size_t waiting; /* takers waiting now */
   int has_init;   /* the module exports _initialize (looked up once) */
+  const void *init; /* its handle when it takes and returns nothing */
 };
 
-/* Run the reactor's initialiser of a fresh or reset instance. */
+/* Run the reactor's initialiser of a fresh or reset instance: called
+ * directly when its signature is known to be right (once per event, so
+ * the export is not looked up by name each time), else by name, which
+ * reports a wrong one. */
 static int ready(weft__pool_t *p, weft_instance_t *inst, weft_error_t *err) {
   if (!p->has_init)
     return 0;
+  if (p->init)
+    return weft__instance_call(inst, p->init, NULL, NULL, err);
   return weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, err);
 }
 
 static weft_instance_t *make(weft__pool_t *p, weft_error_t *err) {
   weft_instance_t *inst =
       weft_instance_new(p->linker, p->module, &p->cfg.limits, err);
-  if (inst && p->has_init < 0)
-    p->has_init = weft_instance_func_sig(inst, "_initialize") != NULL;
+  if (inst && p->has_init < 0) {
+    const char *sig = NULL;
+    const void *f = weft__module_export_func(p->module, "_initialize", &sig);
+    p->has_init = f != NULL;
+    p->init = f && sig && !strcmp(sig, ":") ? f : NULL;
+  }
   if (inst && ready(p, inst, err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
@@ -137,7 +149,8 @@ weft_instance_t *weft__pool_take(weft__pool_t *p, weft_error_t *err) {
 }
 
 void weft__pool_give(weft__pool_t *p, weft_instance_t *inst) {
-  weft_error_t err = {0};
+  weft_error_t err; /* only read on failure, which fills it */
+  err.code = 0;
   if (weft_instance_reset(inst, &err) < 0 || ready(p, inst, &err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
@@ -149,6 +162,10 @@ void weft__pool_give(weft__pool_t *p, weft_instance_t *inst) {
     p->live--;
   pthread_cond_signal(&p->cv);
   pthread_mutex_unlock(&p->mu);
+}
+
+uint64_t weft__pool_deadline_ns(const weft__pool_t *p) {
+  return p->cfg.limits.deadline_ns;
 }
 
 void weft__pool_free(weft__pool_t *p) {

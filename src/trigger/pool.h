@@ -39,6 +39,9 @@ weft_instance_t *weft__pool_try_take(weft__pool_t *pool, weft_error_t *err);
 /* Give back an instance after its event: it is reset for the next one
  * (freed instead if the reset fails). */
 void weft__pool_give(weft__pool_t *pool, weft_instance_t *inst);
+/* The per-call deadline of the pool's instances (limits.deadline_ns; 0:
+ * none): a trigger gives one event this long (weft__rt_event_begin). */
+uint64_t weft__pool_deadline_ns(const weft__pool_t *pool);
 /* Free the pool and its idle instances; none may be taken. */
 void weft__pool_free(weft__pool_t *pool);
 

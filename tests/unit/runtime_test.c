@@ -1,6 +1,6 @@
-/* runtime_test.c - traps, deadlines, stack overflow, memory caps, reuse
- * after a trap, reset, and several threads trapping at once. Uses the
- * module built from tests/guests/traps.wat. */
+/* runtime_test.c - traps, deadlines (per call and per event), stack
+ * overflow, memory caps, reuse after a trap, reset, and several threads
+ * trapping at once. Uses the module built from tests/guests/traps.wat. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +154,42 @@ static void test_deadline(void **state) {
   weft_instance_free(inst);
 }
 
+/* An event's deadline (weft__rt_event_begin) replaces the per-call one for
+ * every call made while it is open, counted from when it opened: a call
+ * made after quick ones is stopped at it, though its instance allows each
+ * call a minute; once the event ends, calls have their own deadline
+ * again. */
+static void test_event_deadline(void **state) {
+  (void)state;
+  weft_limits_t lim = {.deadline_ns = 60ull * 1000 * 1000 * 1000};
+  weft_instance_t *inst = fresh(&lim);
+  weft_core_val_t a[2] = {i32(1), i32(1)}, r[1];
+  weft_error_t err = {0};
+  uint64_t t0 = weft__now_ns();
+  weft__rt_event_t ev;
+  weft__rt_event_begin(&ev, t0 + 50 * 1000 * 1000);
+  assert_int_equal(weft__rt_event_deadline(), t0 + 50 * 1000 * 1000);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(weft_instance_invoke(inst, "add", a, 2, r, 1, &err), 0);
+  expect_trap(inst, "spin", NULL, 0, WEFT_TRAP_DEADLINE, "deadline exceeded");
+  weft__rt_event_end(&ev);
+  uint64_t took = weft__now_ns() - t0;
+  assert_true(took >= 50 * 1000 * 1000);
+  assert_true(took < 5ull * 1000 * 1000 * 1000); /* not the minute */
+  assert_int_equal(weft__rt_event_deadline(), 0);
+  /* Past the event's deadline, calls after it run with their own. */
+  assert_int_equal(weft_instance_invoke(inst, "add", a, 2, r, 1, &err), 0);
+  assert_int_equal(r[0].of.i32, 2);
+  weft_instance_free(inst);
+
+  /* An instance without a deadline of its own is held to the event's. */
+  inst = fresh(NULL);
+  weft__rt_event_begin(&ev, weft__now_ns() + 20 * 1000 * 1000);
+  expect_trap(inst, "spin", NULL, 0, WEFT_TRAP_DEADLINE, "deadline exceeded");
+  weft__rt_event_end(&ev);
+  weft_instance_free(inst);
+}
+
 static void test_memory_cap(void **state) {
   (void)state;
   weft_limits_t lim = {.max_memory = 2 * 65536};
@@ -299,6 +335,7 @@ int main(void) {
       cmocka_unit_test(test_every_trap_kind),
       cmocka_unit_test(test_stack_overflow_repeated),
       cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_event_deadline),
       cmocka_unit_test(test_memory_cap),
       cmocka_unit_test(test_reset),
       cmocka_unit_test(test_threads_trapping_at_once),
