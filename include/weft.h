@@ -271,7 +271,10 @@ WEFT_EXTERN void weft_instance_free(weft_instance_t *instance);
 
 /* Return `instance` to its freshly instantiated state (memories zeroed and
  * re-initialised, start function run again, host state recreated), reusing
- * its allocations: the cheap way to get a clean instance per event. */
+ * its allocations: the cheap way to get a clean instance per event. For a
+ * module without a start function that imports no memory, table, global
+ * or tag, the state instantiation made is restored in place instead,
+ * which the guest cannot tell apart. */
 WEFT_EXTERN int weft_instance_reset(weft_instance_t *instance,
                                     weft_error_t *err);
 
