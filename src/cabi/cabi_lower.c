@@ -23,7 +23,14 @@ int cabi_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr) {
                              {.type = WEFT_I32, .of.i32 = (int32_t)align},
                              {.type = WEFT_I32, .of.i32 = (int32_t)size}};
   weft_core_val_t res = {.type = WEFT_I32};
-  weft_error_t e = {0};
+  /* Called for every string and list: clearing all 280 bytes of an error
+   * each time showed in the HTTP profile. Whoever fills it sets them. */
+  weft_error_t e;
+  e.code = 0;
+  e.detail = 0;
+  e.msg[0] = 0;
+  e.file = NULL;
+  e.line = 0;
   int rc = weft__instance_call(cx->inst, cx->ci->realloc_fn, args, &res, &e);
   if (rc < 0) {
     if (!cx->failed) {
