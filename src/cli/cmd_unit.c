@@ -13,11 +13,24 @@
 #include "cli.h"
 #include "unit/unit.h"
 
+/* The engine for units: canonical NaNs, so that a replay gives the same
+ * bits on any machine (docs/units.md); or exit on failure. */
+static weft_engine_t *unit_engine(void) {
+  weft_error_t err = {0};
+  weft_engine_config_t cfg = {.opt_level = -1, .progress = 1,
+                              .canonical_nans = 1};
+  weft_engine_t *e = weft_engine_new(&cfg, &err);
+  if (!e)
+    exit(cli_fail(&err));
+  return e;
+}
+
 static const char usage[] =
     "usage: weft unit <subcommand> [options]\n"
     "\n"
     "Resident units: one long-lived component whose memory, typed state,\n"
-    "policy and signed lineage live in one file (docs/units.md).\n"
+    "policy and signed lineage live in one file (docs/units.md), or in\n"
+    "Redis: wherever a UNIT is read, redis://HOST[:PORT][/DB]/NAME works.\n"
     "\n"
     "subcommands:\n"
     "  new      make a unit from code, a schema, a policy and an owner key\n"
@@ -30,6 +43,8 @@ static const char usage[] =
     "  policy   print the policy in force, or apply a signed update\n"
     "  pack     write the unit as one file for another host\n"
     "  unpack   make a unit file from a pack, verifying every byte\n"
+    "  push     copy a unit into Redis, where any host may advance it\n"
+    "  pull     make a unit file from a unit in Redis\n"
     "\n"
     "Run 'weft unit <subcommand> --help' for its options.\n";
 
@@ -108,7 +123,7 @@ static int unit_new(int argc, char **argv) {
   if (rc == 0)
     rc = weft__upolicy_parse(ptext, plen, policy, s, &p, &err);
   if (rc == 0) {
-    engine = cli_engine();
+    engine = unit_engine();
     rc = weft__unit_initial_memory(engine, wasm, wlen, ptext, s, &mem, &pages,
                                    &globals, &glen, &err);
   }
@@ -153,6 +168,26 @@ static void print_cycle(const weft__uresult_t *res, void *ctx) {
          kind_names[res->kind], res->note[0] ? ": " : "", res->note);
 }
 
+/* Print a cycle of a step and, for a unit in Redis, renew the lease for
+ * the next one. */
+static void step_cycle(const weft__uresult_t *res, void *ctx) {
+  weft__unitfile_t *u = ctx;
+  print_cycle(res, NULL);
+  weft__unit_lease_renew(u, weft__unit_lease_ttl(u), NULL);
+}
+
+/* How long a command waits for the lease another host holds. */
+#define LEASE_WAIT_MS 30000
+
+/* Take the lease of a unit in Redis for a command (nothing for a file). */
+static int take_lease(weft__unitfile_t *u, weft_error_t *err) {
+  int rc = weft__unit_acquire(u, LEASE_WAIT_MS, err);
+  if (rc == 2)
+    rc = WEFT_ERR(err, WEFT_EIO, "'%s': another host holds the lease; "
+                  "try again", u->path);
+  return rc;
+}
+
 /* Run the cycles of one step of `u` (weft__unit_step) and print them. */
 static int step_one(weft_engine_t *engine, weft__unitfile_t *u,
                     weft_error_t *err) {
@@ -160,10 +195,13 @@ static int step_one(weft_engine_t *engine, weft__unitfile_t *u,
   weft__urun_t *r = NULL;
   int rc = weft__unit_host_key(&host, err);
   if (rc == 0)
+    rc = take_lease(u, err);
+  if (rc == 0)
     rc = weft__urun_open(engine, u, &host, &r, err);
   if (rc == 0)
-    rc = weft__unit_step(r, u, print_cycle, NULL, err);
+    rc = weft__unit_step(r, u, step_cycle, u, err);
   weft__urun_free(r);
+  weft__unit_lease_release(u);
   sodium_memzero(&host, sizeof host);
   return rc;
 }
@@ -216,7 +254,7 @@ static int unit_step(int argc, char **argv) {
   int rc = weft__unit_open_checked(argv[optind], &u, &err);
   if (rc == 0 && msg)
     rc = weft__unit_queue(u, msg, key, kind, &err);
-  weft_engine_t *engine = rc == 0 ? cli_engine() : NULL;
+  weft_engine_t *engine = rc == 0 ? unit_engine() : NULL;
   if (rc == 0)
     rc = step_one(engine, u, &err);
   weft__unitfile_close(u);
@@ -314,7 +352,7 @@ static int unit_verify(int argc, char **argv) {
   uint64_t n = 0;
   int rc = weft__unitfile_open(path, &u, &err);
   if (rc == 0) {
-    engine = replay ? cli_engine() : NULL;
+    engine = replay ? unit_engine() : NULL;
     weft__uverify_opts_t o = {.replay = replay, .engine = engine,
                               .entries = &n};
     rc = weft__unit_verify(u, &o, &err);
@@ -446,6 +484,11 @@ static const char run_usage[] =
     "is committed before the next. Stops after DURATION, or on SIGINT or\n"
     "SIGTERM.\n"
     "\n"
+    "A unit in Redis (redis://HOST[:PORT][/DB]/NAME) is cycled under its\n"
+    "lease, taking turns with the other hosts that run it; a Redis that\n"
+    "is down, slow or restarted is reported once and retried with\n"
+    "backoff, and the unit goes on from its last committed head.\n"
+    "\n"
     "options:\n"
     "      --for DURATION   run this long (\"60s\", \"500ms\"); default:\n"
     "                       until stopped\n"
@@ -461,10 +504,36 @@ static void on_stop(int sig) {
 
 typedef struct resident {
   weft__unitfile_t *u;
-  weft__urun_t *r;
+  weft__urun_t *r;     /* NULL while a unit in Redis waits to reload */
   uint64_t head_time, next_ms, min_interval;
   bool genesis;
+  bool down;           /* its Redis failed; reported, retrying */
+  uint64_t retry_at, backoff; /* ms */
+  uint64_t held_since, held_until; /* its lease, while this host holds it */
+  uint64_t yield_until; /* after a hold, leave the lease to others */
 } resident_t;
+
+/* How long a host keeps the lease of a unit in Redis across its cycles
+ * before it lets another host have a turn: a handover costs the next
+ * host a reload. */
+#define HOLD_MS 200
+#define YIELD_MS 10 /* then it leaves the lease alone this long */
+#define BUSY_MS 5   /* and looks again this soon at one held elsewhere */
+
+/* Give back the lease of `res`, if held. */
+static void let_go(resident_t *res) {
+  if (res->held_since)
+    weft__unit_lease_release(res->u);
+  res->held_since = res->held_until = 0;
+}
+
+/* Take the schedule of `res` from its head. */
+static void take_schedule(resident_t *res) {
+  res->head_time = res->u->head.time_ms;
+  res->next_ms = res->u->head.next_ms;
+  res->genesis = res->u->head.kind == WEFT__E_GENESIS;
+  res->min_interval = res->u->policy->min_interval_ms;
+}
 
 /* When `res` wants its next cycle without a message (UINT64_MAX: never). */
 static uint64_t due_at(const resident_t *res) {
@@ -491,6 +560,128 @@ static int inbox_waiting(weft__unitfile_t *u) {
   free(m);
   free(ids);
   return n > 0;
+}
+
+/* Load `res` (a unit in Redis) again at its stored head, with a new run. */
+static int reload(weft_engine_t *engine, const weft__ukey_t *host,
+                  resident_t *res, weft_error_t *err) {
+  weft__urun_free(res->r);
+  res->r = NULL;
+  int rc = weft__unit_reload(res->u, err);
+  if (rc == 0)
+    rc = weft__unit_check_head(res->u, err);
+  if (rc == 0)
+    rc = weft__urun_open(engine, res->u, host, &res->r, err);
+  if (rc == 0)
+    take_schedule(res);
+  return rc;
+}
+
+/* A failure of a unit in Redis: Redis down or slow (WEFT_EIO) is reported
+ * once and retried with backoff; a commit refused because another host
+ * advanced the unit meanwhile (weft__unit_lost_race) just makes it
+ * reload. Either
+ * way the run may be ahead of the store, so it goes. 0, or `rc` when the
+ * failure is not one to ride out. */
+static int ride_out(resident_t *res, int rc, const weft_error_t *err,
+                    uint64_t now) {
+  if (!res->u->redis || (rc != WEFT_EIO && rc != WEFT_EINVAL) ||
+      (rc == WEFT_EINVAL && !weft__unit_lost_race(res->u)))
+    return rc;
+  if (rc == WEFT_EINVAL)
+    let_go(res);
+  res->held_since = res->held_until = 0; /* it expires */
+  weft__urun_free(res->r);
+  res->r = NULL;
+  if (rc == WEFT_EINVAL) {
+    res->retry_at = now;
+    return 0;
+  }
+  if (!res->down)
+    cli_error("%s: %s; retrying with backoff", res->u->path, err->msg);
+  res->backoff = !res->down ? 100 : res->backoff >= 2500 ? 5000
+                                                         : 2 * res->backoff;
+  res->down = true;
+  res->retry_at = now + res->backoff;
+  return 0;
+}
+
+/* One turn of `res` at `now`: a cycle if it is due (under the lease, for
+ * a unit in Redis). *next is lowered to when it wants the next turn. */
+static int turn(weft_engine_t *engine, const weft__ukey_t *host,
+                resident_t *res, uint64_t now, bool poll, bool quiet,
+                uint64_t *next, uint64_t *cycles, weft_error_t *err) {
+  weft__unitfile_t *u = res->u;
+  int rc = 0;
+  if (!res->r) { /* a unit in Redis to load again */
+    if (now < res->retry_at) {
+      *next = res->retry_at < *next ? res->retry_at : *next;
+      return 0;
+    }
+    if ((rc = reload(engine, host, res, err)) < 0)
+      return ride_out(res, rc, err, now);
+    if (res->down)
+      cli_error("%s: redis answers again; going on", u->path);
+    res->down = false;
+  }
+  if (res->held_since && now - res->held_since >= HOLD_MS) {
+    let_go(res);
+    res->yield_until = now + YIELD_MS;
+  }
+  uint64_t due = due_at(res);
+  if (due > now && poll && inbox_waiting(u) &&
+      now >= res->head_time + res->min_interval)
+    due = now;
+  if (due > now) {
+    *next = due < *next ? due : *next;
+    return 0;
+  }
+  uint64_t ttl = u->redis ? weft__unit_lease_ttl(u) : 0;
+  if (u->redis && !res->held_since) {
+    if (now < res->yield_until) {
+      *next = res->yield_until < *next ? res->yield_until : *next;
+      return 0;
+    }
+    rc = weft__unit_lease(u, ttl, err);
+    if (rc == 2) { /* another host is cycling it: look again soon */
+      *next = now + BUSY_MS < *next ? now + BUSY_MS : *next;
+      return 0;
+    }
+    if (rc < 0)
+      return ride_out(res, rc, err, now);
+    res->held_since = now;
+    res->held_until = now + ttl;
+    if (rc == 1) { /* another host moved it: reload under the lease */
+      if ((rc = reload(engine, host, res, err)) < 0) {
+        let_go(res);
+        return ride_out(res, rc, err, now);
+      }
+      if ((due = due_at(res)) > now) { /* held until HOLD_MS */
+        *next = due < *next ? due : *next;
+        return 0;
+      }
+    }
+  } else if (u->redis && now + ttl / 2 > res->held_until) {
+    if ((rc = weft__unit_lease_renew(u, ttl, err)) < 0)
+      return ride_out(res, rc, err, now);
+    res->held_until = now + ttl;
+  }
+  weft__uresult_t out;
+  rc = weft__unit_cycle_now(res->r, u, res->head_time, &out, err);
+  if (rc < 0)
+    return ride_out(res, rc, err, now);
+  ++*cycles;
+  res->genesis = false;
+  res->head_time = now > res->head_time ? now : res->head_time;
+  res->next_ms = out.next_ms;
+  if (out.dropped)
+    cli_error("%s: dropped %zu message%s from the inbox (%s)", u->path,
+              out.dropped, out.dropped == 1 ? "" : "s", out.dropped_why);
+  if (!quiet)
+    printf("%s: cycle %llu: %s%s%s\n", u->path, (unsigned long long)out.seq,
+           kind_names[out.kind], out.note[0] ? ": " : "", out.note);
+  *next = now;
+  return 0;
 }
 
 static int unit_run(int argc, char **argv) {
@@ -523,18 +714,14 @@ static int unit_run(int argc, char **argv) {
   int rc = units ? weft__unit_host_key(&host, &err)
                  : WEFT_ERR(&err, WEFT_ENOMEM, "out of memory");
   if (rc == 0)
-    engine = cli_engine();
+    engine = unit_engine();
   for (size_t i = 0; rc == 0 && i < n; i++) {
     resident_t *res = &units[i];
     rc = weft__unit_open_checked(argv[optind + (int)i], &res->u, &err);
     if (rc == 0)
       rc = weft__urun_open(engine, res->u, &host, &res->r, &err);
-    if (rc == 0) {
-      res->head_time = res->u->head.time_ms;
-      res->next_ms = res->u->head.next_ms;
-      res->genesis = res->u->head.kind == WEFT__E_GENESIS;
-      res->min_interval = res->u->policy->min_interval_ms;
-    }
+    if (rc == 0)
+      take_schedule(res);
   }
   struct sigaction sa = {.sa_handler = on_stop};
   sigaction(SIGINT, &sa, NULL);
@@ -546,35 +733,9 @@ static int unit_run(int argc, char **argv) {
     bool poll = now - last_poll >= 50;
     if (poll)
       last_poll = now;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-      resident_t *res = &units[i];
-      uint64_t due = due_at(res);
-      if (due > now && poll && inbox_waiting(res->u) &&
-          now >= res->head_time + res->min_interval)
-        due = now;
-      if (due > now) {
-        if (due < next)
-          next = due;
-        continue;
-      }
-      weft__uresult_t out;
-      rc = weft__unit_cycle_now(res->r, res->u, res->head_time, &out, &err);
-      if (rc < 0)
-        break;
-      cycles++;
-      res->genesis = false;
-      res->head_time = now > res->head_time ? now : res->head_time;
-      res->next_ms = out.next_ms;
-      if (out.dropped)
-        cli_error("%s: dropped %zu message%s from the inbox (%s)",
-                  res->u->path, out.dropped, out.dropped == 1 ? "" : "s",
-                  out.dropped_why);
-      if (!quiet)
-        printf("%s: cycle %llu: %s%s%s\n", res->u->path,
-               (unsigned long long)out.seq, kind_names[out.kind],
-               out.note[0] ? ": " : "", out.note);
-      next = now;
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+      rc = turn(engine, &host, &units[i], now, poll, quiet, &next, &cycles,
+                &err);
     fflush(stdout);
     if (rc == 0 && next > now) {
       uint64_t wait = next - now;
@@ -585,6 +746,8 @@ static int unit_run(int argc, char **argv) {
     }
   }
   for (size_t i = 0; units && i < n; i++) {
+    if (units[i].u)
+      let_go(&units[i]);
     weft__urun_free(units[i].r);
     weft__unitfile_close(units[i].u);
   }
@@ -645,7 +808,10 @@ static int unit_policy(int argc, char **argv) {
     if (rc == 0)
       rc = weft__unit_host_key(&host, &err);
     if (rc == 0)
+      rc = take_lease(u, &err);
+    if (rc == 0)
       rc = weft__unit_apply_policy(u, text, apply, &admin, &host, &err);
+    weft__unit_lease_release(u);
     if (rc == 0)
       printf("policy updated at entry %llu\n",
              (unsigned long long)u->head.seq + 1);
@@ -754,6 +920,106 @@ static int unit_unpack(int argc, char **argv) {
   return WEFT_EXIT_OK;
 }
 
+/* ---- push and pull ------------------------------------------------------ */
+
+static const char push_usage[] =
+    "usage: weft unit push UNIT redis://HOST[:PORT][/DB]/NAME\n"
+    "\n"
+    "Verify the unit, then copy it into Redis as unit NAME (which must not\n"
+    "exist there yet), in one transaction: the same code, texts, entries,\n"
+    "hashes and signatures (docs/unit-format.md, \"In Redis\"). Every host\n"
+    "may then advance it under a lease (weft unit run redis://.../NAME).\n"
+    "Messages waiting in the inbox do not travel.\n";
+
+static int unit_push(int argc, char **argv) {
+  static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'h': fputs(push_usage, stdout); return WEFT_EXIT_OK;
+    default: return cli_usage_error("unit push", "bad option");
+    }
+  }
+  if (argc - optind != 2)
+    return cli_usage_error("unit push", "expected UNIT and a redis:// "
+                                        "address");
+  const char *path = argv[optind], *url = argv[optind + 1];
+  weft_error_t err = {0};
+  weft__unitfile_t *u = NULL;
+  uint64_t n = 0;
+  weft__uverify_opts_t o = {.entries = &n};
+  int rc = weft__unitfile_open(path, &u, &err);
+  if (rc == 0)
+    rc = weft__unit_verify(u, &o, &err);
+  if (rc == 0)
+    rc = weft__uredis_push(u, url, &err);
+  weft__unitfile_close(u);
+  if (rc < 0) {
+    cli_error("%s: %s", path, err.msg);
+    return WEFT_EXIT_FAIL;
+  }
+  printf("pushed %llu entries to %s\n", (unsigned long long)n, url);
+  return WEFT_EXIT_OK;
+}
+
+static const char pull_usage[] =
+    "usage: weft unit pull redis://HOST[:PORT][/DB]/NAME -o UNIT\n"
+    "\n"
+    "Make a unit file from a unit in Redis, as of its head now: the unit is\n"
+    "verified, packed and unpacked (weft unit unpack), so the file holds\n"
+    "exactly what the lineage covers and verifies the same.\n"
+    "\n"
+    "options:\n"
+    "  -o, --out UNIT   the unit file to create (must not exist)\n"
+    "  -h, --help       show this help\n";
+
+static int unit_pull(int argc, char **argv) {
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *out = NULL;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'h': fputs(pull_usage, stdout); return WEFT_EXIT_OK;
+    default: return cli_usage_error("unit pull", "bad option");
+    }
+  }
+  if (argc - optind != 1 || !out)
+    return cli_usage_error("unit pull", "expected a redis:// address and "
+                                        "-o UNIT");
+  const char *url = argv[optind];
+  if (!weft__unit_is_redis(url))
+    return cli_usage_error("unit pull", "'%s' is not a redis:// address",
+                           url);
+  weft_error_t err = {0};
+  weft__unitfile_t *u = NULL;
+  weft__buf_t b;
+  weft__buf_init(&b);
+  uint64_t n = 0;
+  weft__uverify_opts_t o = {.entries = &n};
+  int rc = weft__unitfile_open(url, &u, &err);
+  if (rc == 0)
+    rc = weft__unit_verify(u, &o, &err);
+  if (rc == 0)
+    rc = weft__unit_pack(u, &b, &err);
+  if (rc == 0)
+    rc = weft__unit_unpack((const uint8_t *)b.data, b.len, u->path, out,
+                           &err);
+  weft__unitfile_close(u);
+  weft__buf_release(&b);
+  if (rc < 0) {
+    cli_error("%s: %s", url, err.msg);
+    return WEFT_EXIT_FAIL;
+  }
+  printf("pulled %llu entries into %s\n", (unsigned long long)n, out);
+  return WEFT_EXIT_OK;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 int cmd_unit(int argc, char **argv) {
@@ -764,7 +1030,8 @@ int cmd_unit(int argc, char **argv) {
               {"run", unit_run},     {"send", unit_send},
               {"verify", unit_verify},   {"show", unit_show},
               {"history", unit_history}, {"policy", unit_policy},
-              {"pack", unit_pack},       {"unpack", unit_unpack}};
+              {"pack", unit_pack},       {"unpack", unit_unpack},
+              {"push", unit_push},       {"pull", unit_pull}};
   if (argc < 2) {
     fputs(usage, stderr);
     return WEFT_EXIT_USAGE;

@@ -282,3 +282,28 @@ int weft__unit_apply_policy(weft__unitfile_t *u, const char *text,
   weft__uentry_release(&e);
   return rc;
 }
+
+/* See unit.h. */
+uint64_t weft__unit_lease_ttl(const weft__unitfile_t *u) {
+  return 2 * (u->policy->deadline_ns / 1000000) + 1000;
+}
+
+/* See unit.h. */
+int weft__unit_acquire(weft__unitfile_t *u, uint64_t wait_ms,
+                       weft_error_t *err) {
+  uint64_t start = weft__unit_now_ms(), pause = 5;
+  for (;;) {
+    int rc = weft__unit_lease(u, weft__unit_lease_ttl(u), err);
+    if (rc == 1) { /* moved: load the new head under the lease */
+      if ((rc = weft__unit_reload(u, err)) < 0 ||
+          (rc = weft__unit_check_head(u, err)) < 0)
+        weft__unit_lease_release(u);
+      return rc;
+    }
+    if (rc != 2 || weft__unit_now_ms() - start >= wait_ms)
+      return rc;
+    struct timespec ts = {0, (long)pause * 1000000};
+    nanosleep(&ts, NULL);
+    pause = pause * 2 > 200 ? 200 : pause * 2;
+  }
+}

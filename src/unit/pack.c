@@ -26,7 +26,8 @@ static const char magic[8] = {'W', 'E', 'F', 'T', 'P', 'A', 'C', 'K'};
 /* The least bytes an entry takes in a pack, to bound counts. */
 #define MIN_ENTRY (1 + 32 + 8 + 32 + 5 * 4 + 8 + 4 + 4 * 32 + 32 + 64)
 
-static int put_entry(weft__buf_t *b, const weft__uentry_t *e) {
+/* See unit.h. */
+int weft__uentry_pack(weft__buf_t *b, const weft__uentry_t *e) {
   weft__buf_t m, x, o;
   weft__buf_init(&m);
   weft__buf_init(&x);
@@ -81,7 +82,7 @@ int weft__unit_pack(weft__unitfile_t *u, weft__buf_t *out,
     weft__uentry_t e;
     if ((rc = weft__unitfile_entry(u, seq, &e, err)) < 0)
       break;
-    if (put_entry(&ents, &e) < 0)
+    if (weft__uentry_pack(&ents, &e) < 0)
       rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     if (rc == 0 && e.kind == WEFT__E_POLICY) {
       rc = weft__unitfile_policy_at(u, seq, &text, err);
@@ -169,7 +170,8 @@ static char *get_text(weft__rd_t *r) {
   return weft__strndup((const char *)p, n);
 }
 
-static bool get_entry(weft__rd_t *r, weft__uentry_t *e) {
+/* See unit.h. */
+bool weft__uentry_unpack(weft__rd_t *r, weft__uentry_t *e) {
   uint8_t kind;
   const uint8_t *m, *x, *o, *note, *extra;
   size_t ml, xl, ol, nl, el;
@@ -262,7 +264,7 @@ static int parse(const uint8_t *p, size_t n, const char *name, pack_t *k,
     weft__uentry_t *e = &k->entries[i];
     at = r.p;
     e->seq = i;
-    if (!get_entry(&r, e))
+    if (!weft__uentry_unpack(&r, e))
       return WEFT_ERR(err, WEFT_EINVALID, "'%s': offset %zu: entry %zu",
                       name, (size_t)(at - p), i);
     if (e->kind == WEFT__E_POLICY) {

@@ -2,7 +2,8 @@
  * the code, the schema, the policies in force over time, the governed
  * state, the memory pages, the lineage and the inbox. A cycle is one
  * transaction (weft__unitfile_commit), so a crash leaves the previous or
- * the next committed cycle. */
+ * the next committed cycle. The weft__unitfile_* functions are the store
+ * interface of units: a unit in Redis (u->redis) goes to store_redis.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,9 @@ static int put_u32_meta(weft__unitfile_t *u, const char *name, uint32_t v,
 /* See unit.h. */
 int weft__unitfile_create(const char *path, const weft__unew_t *n,
                           weft_error_t *err) {
+  if (weft__unit_is_redis(path))
+    return WEFT_ERR(err, WEFT_EINVAL, "a new unit is a file; put it in "
+                    "Redis with 'weft unit push'");
   struct stat sb;
   if (stat(path, &sb) == 0)
     return WEFT_ERR(err, WEFT_EINVAL, "'%s' exists already", path);
@@ -324,6 +328,8 @@ static const uint8_t *col_fixed(sqlite3_stmt *st, int i, size_t n) {
 /* See unit.h. */
 int weft__unitfile_entry(weft__unitfile_t *u, uint64_t seq,
                          weft__uentry_t *e, weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_entry(u, seq, e, err);
   sqlite3_stmt *st;
   memset(e, 0, sizeof *e);
   if (sqlite3_prepare_v2(u->db, "SELECT * FROM entries WHERE seq = ?", -1,
@@ -397,6 +403,8 @@ int weft__unitfile_entry(weft__unitfile_t *u, uint64_t seq,
 
 /* See unit.h. */
 uint64_t weft__unitfile_count(weft__unitfile_t *u) {
+  if (u->redis)
+    return weft__uredis_count(u);
   sqlite3_stmt *st;
   uint64_t n = 0;
   /* max(seq) + 1, not count(*): a look-up at the end of the primary key
@@ -414,6 +422,8 @@ uint64_t weft__unitfile_count(weft__unitfile_t *u) {
 /* See unit.h. */
 int weft__unitfile_policy_at(weft__unitfile_t *u, uint64_t seq, char **text,
                              weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_policy_at(u, seq, text, err);
   sqlite3_stmt *st;
   *text = NULL;
   if (sqlite3_prepare_v2(u->db,
@@ -538,6 +548,8 @@ static int load(weft__unitfile_t *u, weft_error_t *err) {
 /* See unit.h. */
 int weft__unitfile_open(const char *path, weft__unitfile_t **out,
                         weft_error_t *err) {
+  if (weft__unit_is_redis(path))
+    return weft__uredis_open(path, out, err);
   *out = NULL;
   struct stat sb;
   if (stat(path, &sb) < 0)
@@ -569,6 +581,7 @@ void weft__unitfile_close(weft__unitfile_t *u) {
     return;
   if (u->db)
     sqlite3_close(u->db);
+  weft__uredis_free(u->redis);
   free(u->path);
   free(u->code);
   free(u->schema_text);
@@ -586,6 +599,8 @@ void weft__unitfile_close(weft__unitfile_t *u) {
 /* See unit.h. */
 int weft__unitfile_read_memory(weft__unitfile_t *u, uint8_t *mem,
                                weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_read_memory(u, mem, err);
   sqlite3_stmt *st;
   memset(mem, 0, u->npages * WEFT__UNIT_PAGE);
   if (sqlite3_prepare_v2(u->db, "SELECT idx, data FROM pages", -1, &st,
@@ -648,6 +663,8 @@ static int record_seen(weft__unitfile_t *u, const weft__uentry_t *e,
 /* See unit.h. */
 int weft__unitfile_seen(weft__unitfile_t *u, const uint8_t *sender,
                         uint64_t nonce, weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_seen(u, sender, nonce, err);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(u->db,
                          "SELECT 1 FROM seen WHERE sender = ? AND nonce = ?",
@@ -665,6 +682,8 @@ int weft__unitfile_seen(weft__unitfile_t *u, const uint8_t *sender,
 /* See unit.h. */
 int weft__unitfile_policy_seqs(weft__unitfile_t *u, uint64_t **seqs,
                                size_t *n, weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_policy_seqs(u, seqs, n, err);
   sqlite3_stmt *st;
   *seqs = NULL;
   *n = 0;
@@ -692,6 +711,9 @@ int weft__unitfile_policy_seqs(weft__unitfile_t *u, uint64_t **seqs,
 /* See unit.h. */
 int weft__unitfile_import(const char *path, const weft__uimport_t *im,
                           weft_error_t *err) {
+  if (weft__unit_is_redis(path))
+    return WEFT_ERR(err, WEFT_EINVAL, "unpack makes a file; put it in "
+                    "Redis with 'weft unit push'");
   weft__unitfile_t u = {0};
   u.path = (char *)path;
   const weft__uentry_t *head = &im->entries[im->nentries - 1];
@@ -775,6 +797,8 @@ int weft__unitfile_import(const char *path, const weft__uimport_t *im,
 /* See unit.h. */
 int weft__unitfile_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
                           weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_commit(u, c, err);
   int rc = exec(u, "BEGIN IMMEDIATE", err);
   if (rc < 0)
     return rc;
@@ -853,6 +877,8 @@ int weft__unitfile_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
 /* See unit.h. */
 int weft__unitfile_inbox_add(weft__unitfile_t *u, const weft__umsg_t *m,
                              weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_inbox_add(u, m, err);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(u->db, "INSERT INTO inbox VALUES(NULL,?,?,?,?,?)",
                          -1, &st, NULL) != SQLITE_OK)
@@ -872,6 +898,8 @@ int weft__unitfile_inbox_add(weft__unitfile_t *u, const weft__umsg_t *m,
  * array, and *ids). */
 int weft__unitfile_inbox(weft__unitfile_t *u, weft__umsg_t **msgs,
                          int64_t **ids, size_t *n, weft_error_t *err) {
+  if (u->redis)
+    return weft__uredis_inbox(u, msgs, ids, n, err);
   sqlite3_stmt *st;
   *msgs = NULL;
   *ids = NULL;

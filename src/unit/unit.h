@@ -8,7 +8,10 @@
  *   admit.c    the admission function: a write + schema + policy -> verdict
  *   merkle.c   BLAKE2b hashes, the Merkle tree of the state root
  *   entry.c    lineage entries: canonical content, hash, signature
- *   store.c    the unit file (SQLite, docs/unit-format.md)
+ *   store.c    the unit store interface (weft__unitfile_*) on a SQLite
+ *              file (docs/unit-format.md); units at a redis:// address
+ *              go to store_redis.c
+ *   store_redis.c  the same interface on a Redis server, with leases
  *   cycle.c    running a cycle of the guest and committing it
  *   verify.c   checking a unit file, replaying it, comparing two
  *   home.c     the host's identity ($WEFT_HOME/host.key)
@@ -374,11 +377,14 @@ int weft__ustate_copy(weft__ustate_t *dst, const weft__ustate_t *src);
 void weft__ustate_release(weft__ustate_t *s);
 
 typedef struct sqlite3 weft__sqlite_t;
+typedef struct weft__uredis weft__uredis_t;
 
 /* An open unit file with what a cycle needs in memory. */
 typedef struct weft__unitfile {
-  char *path;
-  weft__sqlite_t *db;
+  char *path;                  /* a file, or the unit's redis:// address
+                                  (without its password) */
+  weft__sqlite_t *db;          /* a file's database, or NULL ... */
+  weft__uredis_t *redis;       /* ... for a unit in Redis */
   uint8_t unit_id[WEFT__HASH_LEN]; /* the genesis entry's hash */
   uint8_t owner[WEFT__PK_LEN];
   uint8_t code_hash[WEFT__HASH_LEN];
@@ -410,6 +416,10 @@ typedef struct weft__unew {
   size_t globals_len;
   uint64_t time_ms;
 } weft__unew_t;
+
+/* The store interface: every weft__unitfile_* function below works on a
+ * unit file and on a unit in Redis (store_redis.c) alike; `path` is either
+ * (weft__unit_is_redis). Only create and import need a file. */
 
 /* Create `path` (must not exist) with its genesis entry. */
 int weft__unitfile_create(const char *path, const weft__unew_t *n,
@@ -488,6 +498,62 @@ int weft__unitfile_inbox_add(weft__unitfile_t *u, const weft__umsg_t *m,
                              weft_error_t *err);
 int weft__unitfile_inbox(weft__unitfile_t *u, weft__umsg_t **msgs,
                          int64_t **ids, size_t *n, weft_error_t *err);
+
+/* ---- units in Redis (store_redis.c) ------------------------------------ */
+
+/* Whether `path` is a unit's Redis address, "redis://.../NAME". */
+bool weft__unit_is_redis(const char *path);
+/* The store functions of a unit in Redis; weft__unitfile_* calls them for
+ * a unit whose `redis` is set (same contracts). */
+int weft__uredis_open(const char *url, weft__unitfile_t **out,
+                      weft_error_t *err);
+void weft__uredis_free(weft__uredis_t *rs);
+int weft__uredis_entry(weft__unitfile_t *u, uint64_t seq, weft__uentry_t *e,
+                       weft_error_t *err);
+uint64_t weft__uredis_count(weft__unitfile_t *u);
+int weft__uredis_policy_at(weft__unitfile_t *u, uint64_t seq, char **text,
+                           weft_error_t *err);
+int weft__uredis_read_memory(weft__unitfile_t *u, uint8_t *mem,
+                             weft_error_t *err);
+int weft__uredis_seen(weft__unitfile_t *u, const uint8_t *sender,
+                      uint64_t nonce, weft_error_t *err);
+int weft__uredis_policy_seqs(weft__unitfile_t *u, uint64_t **seqs,
+                             size_t *n, weft_error_t *err);
+int weft__uredis_commit(weft__unitfile_t *u, const weft__ucommit_t *c,
+                        weft_error_t *err);
+int weft__uredis_inbox_add(weft__unitfile_t *u, const weft__umsg_t *m,
+                           weft_error_t *err);
+int weft__uredis_inbox(weft__unitfile_t *u, weft__umsg_t **msgs,
+                       int64_t **ids, size_t *n, weft_error_t *err);
+
+/* Leases: a unit in Redis is advanced only under its lease, a random
+ * token set with SET NX PX for `ttl_ms`; a commit checks the token and
+ * the head it started from in one script. weft__unit_lease takes it:
+ * 0 taken and `u` is at the stored head; 1 taken, but another host moved
+ * the head since `u` was loaded (weft__unit_reload and reopen any run
+ * before cycling); 2 another host holds it; or a negative error
+ * (WEFT_EIO: Redis is down or slow; the next call connects again). A
+ * unit file needs no lease (SQLite's lock is one): always 0. */
+int weft__unit_lease(weft__unitfile_t *u, uint64_t ttl_ms,
+                     weft_error_t *err);
+/* Extend the lease held for `ttl_ms` more; WEFT_EINVAL if it was lost. */
+int weft__unit_lease_renew(weft__unitfile_t *u, uint64_t ttl_ms,
+                           weft_error_t *err);
+/* Give the lease back (if still ours); errors are ignored: it expires. */
+void weft__unit_lease_release(weft__unitfile_t *u);
+/* Whether the last failed commit of `u` was refused because another host
+ * holds the lease or moved the head (the cycle is lost, not an error:
+ * reload and go on); clears it. Always false for a file. */
+bool weft__unit_lost_race(weft__unitfile_t *u);
+/* Load a unit in Redis again, at its stored head, in place. Runs opened
+ * on `u` must be freed first. */
+int weft__unit_reload(weft__unitfile_t *u, weft_error_t *err);
+/* Copy the unit `src` (a file or a unit in Redis, verified by the
+ * caller) to the Redis address `url`, which must hold no unit yet: the
+ * same code, texts, entries, state and pages, written in one MULTI/EXEC
+ * transaction. */
+int weft__uredis_push(weft__unitfile_t *src, const char *url,
+                      weft_error_t *err);
 
 /* ---- cycles (cycle.c) ---------------------------------------------------- */
 
@@ -614,7 +680,25 @@ int weft__unit_step(weft__urun_t *r, weft__unitfile_t *u,
                     void (*each)(const weft__uresult_t *, void *), void *ctx,
                     weft_error_t *err);
 
+/* The lease a host takes to advance `u`: long enough for two cycle
+ * deadlines and a second more. */
+uint64_t weft__unit_lease_ttl(const weft__unitfile_t *u);
+/* Take the lease of `u` (weft__unit_lease), reloading `u` when another
+ * host moved its head, and waiting with backoff while another host holds
+ * it, up to `wait_ms`: 0 taken (u at the stored head), 2 still held by
+ * another, or a negative error. No run may be open on `u`. */
+int weft__unit_acquire(weft__unitfile_t *u, uint64_t wait_ms,
+                       weft_error_t *err);
+
 /* ---- packs (pack.c) ------------------------------------------------------ */
+
+struct weft__rd;
+/* An entry in the pack's encoding (docs/unit-format.md "Packs"), also a
+ * unit's entry in Redis: append it to `b`; 0 or WEFT_ENOMEM. */
+int weft__uentry_pack(weft__buf_t *b, const weft__uentry_t *e);
+/* Read one such entry from `r` into *e (e->seq is the caller's); false
+ * when malformed (release *e then). */
+bool weft__uentry_unpack(struct weft__rd *r, weft__uentry_t *e);
 
 /* Append the pack of `u` (docs/unit-format.md, "Packs") to `out`: a
  * canonical serialisation of everything the lineage covers. The file

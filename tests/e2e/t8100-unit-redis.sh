@@ -1,0 +1,205 @@
+#!/bin/sh
+# t8100-unit-redis.sh - resident units in a shared Redis store (#8): push
+# and pull round trip and verify; a tampered value in Redis fails verify;
+# three `weft unit run` hosts on the same units, one killed with SIGKILL at
+# a random moment, leave one unbroken lineage per unit with the cycles of
+# all hosts interleaved and every cycle a host reported in it; Redis
+# killed and restarted mid-run (append-only file, fsync always) is
+# reported once per unit, ridden out with backoff, and loses nothing.
+. "$(dirname "$0")/lib.sh"
+
+if ! have_redis; then
+  echo "t8100: redis-server or redis-cli not installed: skipped"
+  finish
+  exit
+fi
+TICK=$GUESTS/unit_tick.wasm
+[ -f "$TICK" ] || not_ok "$TICK is missing (make guests)"
+hosts= # the `weft unit run` processes still running
+trap 'for h in $hosts; do kill -9 "$h" 2>/dev/null; wait "$h" 2>/dev/null
+  done; _cleanup' EXIT
+
+redis_start || not_ok "redis-server did not start"
+R=redis://127.0.0.1:$rport
+export WEFT_HOME=$TMP/home0
+"$WEFT" keygen -o "$TMP/owner.key" >/dev/null
+# new_unit FILE: a unit of the tick guest (cycles every 100 ms).
+new_unit() {
+  "$WEFT" unit new --code "$TICK" \
+    --schema "$ROOT/tests/units/tick-schema.toml" \
+    --policy "$ROOT/tests/units/tick-policy.toml" \
+    --owner "$TMP/owner.key" -o "$1" >/dev/null 2>&1
+}
+new_unit "$TMP/u.unit"
+"$WEFT" unit step "$TMP/u.unit" >/dev/null
+
+# ---- push, pull, verify --------------------------------------------------
+expect "push" 0 "$WEFT" unit push "$TMP/u.unit" "$R/u0"
+has "push says how many entries" "pushed 2 entries" "$out"
+expect "push to a name that holds a unit" 1 "$WEFT" unit push "$TMP/u.unit" \
+  "$R/u0"
+has "the refusal says why" "holds a unit already" "$err"
+expect "push without a name" 1 "$WEFT" unit push "$TMP/u.unit" \
+  "redis://127.0.0.1:$rport"
+has "the bad address is explained" "redis://host[:port][/db]/NAME" "$err"
+expect "verify in Redis" 0 "$WEFT" unit verify "$R/u0"
+expect "step in Redis" 0 "$WEFT" unit step "$R/u0"
+has "the step goes on from the file's head" "cycle 2: ok: n=2" "$out"
+expect "show in Redis" 0 "$WEFT" unit show "$R/u0"
+has "show gives the head" "head     entry" "$out"
+echo 1 >"$TMP/ping"
+expect "send in Redis" 0 "$WEFT" unit send "$R/u0" --message "$TMP/ping" \
+  --key "$TMP/owner.key" --kind ping
+expect "step delivers it" 0 "$WEFT" unit step "$R/u0"
+has "the message reached the guest" "ping" "$out"
+expect "pull" 0 "$WEFT" unit pull "$R/u0" -o "$TMP/back.unit"
+expect "the pulled file replays" 0 "$WEFT" unit verify --replay \
+  "$TMP/back.unit"
+expect "the pulled file continues the original" 0 "$WEFT" unit verify \
+  "$TMP/back.unit" --against "$TMP/u.unit"
+has "same lineage, pulled ahead" "agree on 2 entries; ahead: $TMP/back.unit" \
+  "$out"
+expect "replay in Redis" 0 "$WEFT" unit verify --replay "$R/u0"
+# The same entries and signatures: pushed back under another name, the
+# pulled file is the same lineage again.
+expect "push the pulled file" 0 "$WEFT" unit push "$TMP/back.unit" "$R/u0b"
+expect "Redis copies agree" 0 "$WEFT" unit verify "$R/u0" --against "$R/u0b"
+has "agree on every entry" "agree on" "$out"
+case $out in *ahead*) not_ok "one Redis copy is ahead" "$out" ;; *) ok ;; esac
+# One changed value in Redis fails verify, naming the field.
+redis-cli -p "$rport" hset 'weft:unit:{u0b}:state' n x >/dev/null
+expect "a tampered state fails verify" 1 "$WEFT" unit verify "$R/u0b"
+has "naming the key" "key 'n' does not match the lineage" "$err"
+expect "and step refuses it" 1 "$WEFT" unit step "$R/u0b"
+
+# host_of HOME: the 16 hex digits `history` shows for that host.
+host_of() { cut -d' ' -f2 "$1/host.key.pub" | cut -c1-16; }
+
+# check_reported NAME OUT HOME: every cycle the host printed in OUT
+# ("URL/NAME: cycle N: ...") is entry N of that unit, signed by it.
+check_reported() {
+  _h=$(host_of "$3")
+  _bad=$(grep ': cycle ' "$2" | while IFS= read -r line; do
+    u=${line%%: cycle *}
+    n=${line#*: cycle }
+    n=${n%%:*}
+    grep -q "^$n cycle .*host=$_h " "$TMP/hist.${u##*/}" || echo "$line"
+  done)
+  if [ -z "$_bad" ] && grep -q ': cycle ' "$2"; then ok; else
+    not_ok "$1: cycles reported but not in the lineage" "$_bad"
+  fi
+}
+
+# check_units NAME UNITS...: each verifies, replays, and its cycle N says
+# n=N (the memory moved between hosts intact); histories in hist.NAME.
+check_units() {
+  _what=$1
+  shift
+  for u in "$@"; do
+    expect "$_what: $u verifies" 0 "$WEFT" unit verify --replay "$R/$u"
+    "$WEFT" unit history "$R/$u" >"$TMP/hist.$u"
+    bad=$(awk '$2 == "cycle" && $0 !~ "\"n=" $1 " " { print }' \
+      "$TMP/hist.$u")
+    same "$_what: $u counts one cycle per entry" "" "$bad"
+  done
+}
+
+# ---- three hosts, one killed ---------------------------------------------
+for u in u1 u2 u3; do
+  new_unit "$TMP/$u.unit"
+  "$WEFT" unit push "$TMP/$u.unit" "$R/$u" >/dev/null
+done
+for h in A B C; do
+  WEFT_HOME=$TMP/home$h "$WEFT" unit run --for 4s "$R/u1" "$R/u2" "$R/u3" \
+    >"$TMP/run$h.out" 2>"$TMP/run$h.err" &
+  eval "pid$h=\$!"
+  hosts="$hosts $!"
+done
+# Kill host B at a random moment between 0.5 and 3 s.
+sleep "$(awk "BEGIN { srand($(od -An -N2 -tu2 /dev/urandom)); \
+  printf \"%.2f\", 0.5 + 2.5 * rand() }")"
+kill -9 "$pidB"
+wait "$pidB" 2>/dev/null
+wait "$pidA"
+rcA=$?
+wait "$pidC"
+rcC=$?
+hosts=
+same "host A ran to the end" 0 "$rcA"
+same "host C ran to the end" 0 "$rcC"
+check_units "three hosts" u1 u2 u3
+for h in A B C; do
+  check_reported "host $h" "$TMP/run$h.out" "$TMP/home$h"
+done
+# Interleaved: every unit was advanced by at least two of the hosts.
+for u in u1 u2 u3; do
+  n=$(awk '$2 == "cycle" { print $4 }' "$TMP/hist.$u" | sort -u | wc -l)
+  if [ "$n" -ge 2 ]; then ok; else
+    not_ok "$u was advanced by $n host(s)" "$(cat "$TMP/hist.$u")"
+  fi
+done
+
+# ---- Redis killed and restarted mid-run ----------------------------------
+redis_kill
+port=$rport
+# aof_start: redis-server on $port keeping an append-only file synced on
+# every write, in $TMP/aof (the restart reads it back).
+aof_start() {
+  mkdir -p "$TMP/aof"
+  for _ in $(seq 1 50); do
+    (cd "$TMP/aof" && exec "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 \
+      --save '' --appendonly yes --appendfsync always \
+      >>"$TMP/aof/log" 2>&1) &
+    rpid=$!
+    for _ in $(seq 1 100); do
+      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+      kill -0 "$rpid" 2>/dev/null || break
+      sleep 0.05
+    done
+    redis_kill
+    sleep 0.2
+  done
+  return 1
+}
+aof_start || not_ok "redis-server with an append-only file did not start"
+for u in u4 u5; do
+  new_unit "$TMP/$u.unit"
+  "$WEFT" unit push "$TMP/$u.unit" "$R/$u" >/dev/null
+done
+for h in A B C; do
+  WEFT_HOME=$TMP/home$h "$WEFT" unit run --for 5s "$R/u4" "$R/u5" \
+    >"$TMP/aof$h.out" 2>"$TMP/aof$h.err" &
+  eval "pid$h=\$!"
+  hosts="$hosts $!"
+done
+sleep 1.5
+redis_kill
+sleep 1
+aof_start || not_ok "redis-server did not restart"
+for h in A B C; do
+  eval "p=\$pid$h"
+  wait "$p"
+  same "host $h rode out the restart" 0 "$?"
+done
+hosts=
+check_units "restart" u4 u5
+for h in A B C; do
+  e=$(cat "$TMP/aof$h.err")
+  for u in u4 u5; do
+    n=$(grep -c "$u: .*retrying with backoff" "$TMP/aof$h.err")
+    same "host $h reports the outage of $u once" 1 "$n"
+  done
+  has "host $h says Redis answers again" "redis answers again" "$e"
+  check_reported "host $h across the restart" "$TMP/aof$h.out" \
+    "$TMP/home$h"
+done
+# Cycles were committed after the restart too.
+for u in u4 u5; do
+  n=$(grep -c "^[0-9]* cycle" "$TMP/hist.$u")
+  if [ "$n" -ge 20 ]; then ok; else
+    not_ok "$u: only $n cycles in 5 s across a restart"
+  fi
+done
+redis_kill
+
+finish
