@@ -5,7 +5,7 @@
 # which asks for its next cycle at once), every cycle taken under the
 # unit's lease and committed by the Lua script. Starts its own
 # redis-server on a free loopback port (no persistence). About 15 s.
-# bench/run.sh does not call it yet; run it alone:
+# `make bench` runs it through bench/run.sh; alone:
 #   BUILD=build sh bench/unit-redis.sh [UNITS] [SECONDS]
 set -e
 cd "$(dirname "$0")/.."
