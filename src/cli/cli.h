@@ -54,5 +54,8 @@ int cli_parse_duration(const char *s, uint64_t *ns);
 int cli_parse_size(const char *s, uint64_t *bytes);
 /* An engine configured from the environment, or exit on failure. */
 weft_engine_t *cli_engine(void);
+/* The same, compiling guests so that every NaN is canonical (weft unit:
+ * replays give the same bits on any machine). */
+weft_engine_t *cli_engine_canonical_nans(void);
 
 #endif

@@ -13,18 +13,6 @@
 #include "cli.h"
 #include "unit/unit.h"
 
-/* The engine for units: canonical NaNs, so that a replay gives the same
- * bits on any machine (docs/units.md); or exit on failure. */
-static weft_engine_t *unit_engine(void) {
-  weft_error_t err = {0};
-  weft_engine_config_t cfg = {.opt_level = -1, .progress = 1,
-                              .canonical_nans = 1};
-  weft_engine_t *e = weft_engine_new(&cfg, &err);
-  if (!e)
-    exit(cli_fail(&err));
-  return e;
-}
-
 static const char usage[] =
     "usage: weft unit <subcommand> [options]\n"
     "\n"
@@ -123,7 +111,7 @@ static int unit_new(int argc, char **argv) {
   if (rc == 0)
     rc = weft__upolicy_parse(ptext, plen, policy, s, &p, &err);
   if (rc == 0) {
-    engine = unit_engine();
+    engine = cli_engine_canonical_nans();
     rc = weft__unit_initial_memory(engine, wasm, wlen, ptext, s, &mem, &pages,
                                    &globals, &glen, &err);
   }
@@ -254,7 +242,7 @@ static int unit_step(int argc, char **argv) {
   int rc = weft__unit_open_checked(argv[optind], &u, &err);
   if (rc == 0 && msg)
     rc = weft__unit_queue(u, msg, key, kind, &err);
-  weft_engine_t *engine = rc == 0 ? unit_engine() : NULL;
+  weft_engine_t *engine = rc == 0 ? cli_engine_canonical_nans() : NULL;
   if (rc == 0)
     rc = step_one(engine, u, &err);
   weft__unitfile_close(u);
@@ -352,7 +340,7 @@ static int unit_verify(int argc, char **argv) {
   uint64_t n = 0;
   int rc = weft__unitfile_open(path, &u, &err);
   if (rc == 0) {
-    engine = replay ? unit_engine() : NULL;
+    engine = replay ? cli_engine_canonical_nans() : NULL;
     weft__uverify_opts_t o = {.replay = replay, .engine = engine,
                               .entries = &n};
     rc = weft__unit_verify(u, &o, &err);
@@ -714,7 +702,7 @@ static int unit_run(int argc, char **argv) {
   int rc = units ? weft__unit_host_key(&host, &err)
                  : WEFT_ERR(&err, WEFT_ENOMEM, "out of memory");
   if (rc == 0)
-    engine = unit_engine();
+    engine = cli_engine_canonical_nans();
   for (size_t i = 0; rc == 0 && i < n; i++) {
     resident_t *res = &units[i];
     rc = weft__unit_open_checked(argv[optind + (int)i], &res->u, &err);

@@ -72,9 +72,10 @@ int cli_parse_size(const char *s, uint64_t *bytes) {
   return weft__parse_size(s, bytes);
 }
 
-weft_engine_t *cli_engine(void) {
+static weft_engine_t *engine(bool canonical_nans) {
   weft_error_t err = {0};
-  weft_engine_config_t cfg = {.opt_level = -1, .progress = 1};
+  weft_engine_config_t cfg = {.opt_level = -1, .progress = 1,
+                              .canonical_nans = canonical_nans};
   weft_engine_t *e = weft_engine_new(&cfg, &err);
   if (!e) {
     cli_fail(&err);
@@ -82,6 +83,10 @@ weft_engine_t *cli_engine(void) {
   }
   return e;
 }
+
+weft_engine_t *cli_engine(void) { return engine(false); }
+
+weft_engine_t *cli_engine_canonical_nans(void) { return engine(true); }
 
 /* Descriptors 0-2 closed by our parent would be reused by the next file
  * we open, and a guest would read or write it as stdio: fill them. */
