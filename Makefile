@@ -165,6 +165,12 @@ $(foreach e,$(FLOW_EXAMPLES),\
 FLOW_EXAMPLE_WASM := $(foreach e,$(FLOW_EXAMPLES),\
   examples/$(word 1,$(subst :, ,$e)).wasm)
 guests: $(FLOW_EXAMPLE_WASM)
+# The flow tests and benchmarks run flow-basic's processor as
+# build/guests/processor_upper.wasm.
+$(BUILD)/guests/processor_upper.wasm: examples/flow-basic/upper.wasm
+	@mkdir -p $(dir $@)
+	cp $< $@
+guests: $(BUILD)/guests/processor_upper.wasm
 # ---- end flows ----
 
 # ---- units (#7): unit guests and examples ----
