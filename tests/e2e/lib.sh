@@ -181,17 +181,21 @@ have_redis() {
 }
 
 # redis_start [PORT]: start redis-server on 127.0.0.1:PORT, or on a free
-# port (random ones are tried until one works), keeping nothing on disk,
-# its log appended to $TMP/redis/log; 0 once it answers, setting $rpid
-# and $rport; 1 if it never did ($rport is then PORT or empty). With a
-# PORT, it is tried again for a few seconds while the port is still held
-# by a server just killed.
+# port (random ones are tried until one works), keeping nothing on disk
+# (with REDIS_PERSIST=1: an append-only file in $TMP/redis synced at every
+# write, which a restart reads back), its log appended to
+# $TMP/redis/log; 0 once it answers, setting $rpid and $rport; 1 if it
+# never did ($rport is then PORT or empty). With a PORT, it is tried again
+# for a few seconds while the port is still held by a server just killed.
 redis_start() {
   mkdir -p "$TMP/redis"
+  _aof="--appendonly no"
+  [ "${REDIS_PERSIST:-0}" = 1 ] && _aof="--appendonly yes --appendfsync always"
   for _ in $(seq 1 20); do
     rport=${1:-$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))}
+    # shellcheck disable=SC2086
     (cd "$TMP/redis" && exec "$REDIS_SERVER" --port "$rport" \
-      --bind 127.0.0.1 --save '' --appendonly no >>"$TMP/redis/log" 2>&1) &
+      --bind 127.0.0.1 --save '' $_aof >>"$TMP/redis/log" 2>&1) &
     rpid=$!
     for _ in $(seq 1 200); do
       # Another server may hold the port: the one answering must be

@@ -142,26 +142,8 @@ done
 # ---- Redis killed and restarted mid-run ----------------------------------
 redis_kill
 port=$rport
-# aof_start: redis-server on $port keeping an append-only file synced on
-# every write, in $TMP/aof (the restart reads it back).
-aof_start() {
-  mkdir -p "$TMP/aof"
-  for _ in $(seq 1 50); do
-    (cd "$TMP/aof" && exec "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 \
-      --save '' --appendonly yes --appendfsync always \
-      >>"$TMP/aof/log" 2>&1) &
-    rpid=$!
-    for _ in $(seq 1 100); do
-      redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
-      kill -0 "$rpid" 2>/dev/null || break
-      sleep 0.05
-    done
-    redis_kill
-    sleep 0.2
-  done
-  return 1
-}
-aof_start || not_ok "redis-server with an append-only file did not start"
+REDIS_PERSIST=1 redis_start "$port" ||
+  not_ok "redis-server with an append-only file did not start"
 for u in u4 u5; do
   new_unit "$TMP/$u.unit"
   "$WEFT" unit push "$TMP/$u.unit" "$R/$u" >/dev/null
@@ -175,7 +157,7 @@ done
 sleep 1.5
 redis_kill
 sleep 1
-aof_start || not_ok "redis-server did not restart"
+REDIS_PERSIST=1 redis_start "$port" || not_ok "redis-server did not restart"
 for h in A B C; do
   eval "p=\$pid$h"
   wait "$p"

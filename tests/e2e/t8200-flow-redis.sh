@@ -182,19 +182,8 @@ port=$rport
 redis_kill
 # With an append-only file synced at every write: what Redis answered is
 # on disk.
-aof_start() {
-  mkdir -p "$TMP/aof"
-  (cd "$TMP/aof" && exec "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 \
-    --save '' --appendonly yes --appendfsync always \
-    >>"$TMP/aof/log" 2>&1) &
-  rpid=$!
-  for _ in $(seq 1 100); do
-    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  return 1
-}
-aof_start || not_ok "redis-server (append-only) did not start"
+REDIS_PERSIST=1 redis_start "$port" ||
+  not_ok "redis-server (append-only) did not start"
 : >"$TMP/sink.out"
 "$WEFT" flow run -f "$D" --nodes src >"$TMP/prod.out" 2>"$TMP/prod.err" &
 prod=$!
@@ -207,7 +196,8 @@ for _ in $(seq 1 100); do
 done
 redis_kill
 sleep 0.5
-aof_start || not_ok "redis-server did not start again"
+REDIS_PERSIST=1 redis_start "$port" ||
+  not_ok "redis-server did not start again"
 wait "$cons"
 rc2=$?
 cons=
