@@ -10,9 +10,20 @@
  * reads its own pending entries first (a restart under the same
  * --consumer), then claims those of other consumers once they are idle
  * for claim_idle_ms (XAUTOCLAIM: a consumer that died), then new ones
- * (XREADGROUP >). It keeps the last n it delivered, in Redis beside the
- * stream (hash "<stream>:delivered", field the group), written with the
- * XACK in one MULTI, and drops an entry whose n is not above it.
+ * (XREADGROUP >). While it reads new ones it claims again every
+ * claim_idle_ms/2 (one XAUTOCLAIM when nothing is idle), so a consumer
+ * of the group that dies meanwhile does not keep its entries. It keeps
+ * the last n it delivered, in Redis beside the stream (hash
+ * "<stream>:delivered", field the group), written with the XACK in one
+ * MULTI, and drops an entry whose n is not above it. Entries claimed
+ * while running are below that mark (the other consumer read them
+ * before this one read its last), so they are held to a mark of their
+ * own: the record as it was at the start, then the last n claimed in
+ * the pass (claims come in stream order). The end entry ends the read
+ * only once no other consumer has entries pending: those are claimed
+ * first, so a consumer that died just before the end loses nothing. A
+ * retried XREADGROUP > goes back to reading its own pending entries:
+ * those the lost answer held.
  *
  * Every Redis call that fails is reported on the log with the server and
  * the reason, then retried on a new connection after a backoff (10 ms,
@@ -59,6 +70,18 @@ struct weft__flow_remote {
   uint64_t claim_wait_ns;
   bool have_last;
   uint64_t last_n;     /* the last n delivered */
+  /* claiming while running (phase 2) */
+  bool have_first;
+  uint64_t first_n;    /* the record at the start: the claims' first mark */
+  bool in_pass;        /* a pass of XAUTOCLAIM is under way */
+  char claim_cursor[ID_MAX];
+  bool have_claimed;
+  uint64_t claimed_n;  /* the last n claimed in this pass */
+  uint64_t next_claim_ns;
+  /* the end entry, read but held while others have entries pending */
+  bool end_seen;
+  char end_id[ID_MAX];
+  uint64_t end_checked_ns;
   bool ended;
   char (*ids)[ID_MAX]; /* read, not yet acknowledged */
   size_t nids, ids_cap;
@@ -213,8 +236,8 @@ weft__flow_remote_t *weft__flow_remote_new(
     if (!(rep = call1(rm, err, 3, get)))
       goto fail;
     if (rep->type == REDIS_REPLY_STRING) {
-      rm->have_last = true;
-      rm->last_n = strtoull(rep->str, NULL, 10);
+      rm->have_last = rm->have_first = true;
+      rm->last_n = rm->first_n = strtoull(rep->str, NULL, 10);
     }
     freeReplyObject(rep);
   }
@@ -381,11 +404,15 @@ static int keep_id(weft__flow_remote_t *rm, const char *id) {
 }
 
 /* Take the entries of `list` (an array of [id, [field, value, ...]]):
- * new elements into out[*got...], every id kept for the ack. */
+ * new elements into out[*got...], every id kept for the ack but the end
+ * entry's (held in end_id, see end_check). `claimed`: entries claimed
+ * while running, dropped by their own mark (claimed_n). */
 static int take_entries(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
-                        const redisReply *list, weft__flow_elem_t *out,
-                        size_t max, size_t *got, bool *end,
+                        const redisReply *list, bool claimed,
+                        weft__flow_elem_t *out, size_t max, size_t *got,
                         weft_error_t *err) {
+  bool *have = claimed ? &rm->have_claimed : &rm->have_last;
+  uint64_t *mark = claimed ? &rm->claimed_n : &rm->last_n;
   if (!list || list->type != REDIS_REPLY_ARRAY)
     return 0;
   for (size_t i = 0; i < list->elements && *got < max; i++) {
@@ -396,30 +423,36 @@ static int take_entries(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
     const char *id = ent->element[0]->str;
     if (rm->phase == 0)
       snprintf(rm->cursor, sizeof rm->cursor, "%s", id);
-    if (keep_id(rm, id) < 0)
-      return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     const redisReply *f = ent->element[1];
-    if (f->type != REDIS_REPLY_ARRAY) /* deleted (trimmed) meanwhile */
-      continue;
-    const redisReply *vn = field(f, "n"), *vend = field(f, "end");
-    const redisReply *vseq = field(f, "seq"), *vts = field(f, "ts");
-    const redisReply *vct = field(f, "ct"), *vdata = field(f, "data");
+    const redisReply *vend = f->type == REDIS_REPLY_ARRAY ? field(f, "end")
+                                                          : NULL;
     if (vend) {
-      rm->ended = true;
-      *end = true;
+      rm->end_seen = true;
+      snprintf(rm->end_id, sizeof rm->end_id, "%s", id);
       continue;
     }
+    if (keep_id(rm, id) < 0)
+      return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+    if (f->type != REDIS_REPLY_ARRAY) /* deleted (trimmed) meanwhile */
+      continue;
+    const redisReply *vn = field(f, "n");
+    const redisReply *vseq = field(f, "seq"), *vts = field(f, "ts");
+    const redisReply *vct = field(f, "ct"), *vdata = field(f, "data");
     if (!vn || !vdata || vdata->type != REDIS_REPLY_STRING) {
       remote_log(rm, "entry '%s' is not an element: dropped", id);
       continue;
     }
     uint64_t n = strtoull(vn->str, NULL, 10);
-    if (rm->have_last && n <= rm->last_n) {
+    if (*have && n <= *mark) {
       rm->st.duplicates++;
       continue;
     }
-    rm->have_last = true;
-    rm->last_n = n;
+    *have = true;
+    *mark = n;
+    if (claimed && (!rm->have_last || n > rm->last_n)) {
+      rm->have_last = true;
+      rm->last_n = n;
+    }
     weft__flow_elem_t *e = &out[*got];
     memset(e, 0, sizeof *e);
     if (!(e->buf = weft__flow_buf_new(pool, vdata->len, err)))
@@ -460,10 +493,107 @@ static int others_pending(weft__flow_remote_t *rm, bool *any,
   return 0;
 }
 
+/* Rate-limited: the read waits for entries another consumer holds. */
+static void log_waiting(weft__flow_remote_t *rm) {
+  uint64_t now = weft__now_ns();
+  if (now - rm->claim_wait_ns > 1000000000ull) {
+    rm->claim_wait_ns = now;
+    remote_log(rm, "waiting for entries pending at another consumer to be "
+               "idle for %" PRIu64 " ms", rm->edge->claim_idle_ns / 1000000u);
+  }
+}
+
+/* XAUTOCLAIM from `cursor` (moved on; "0-0" when the pass is over) of up
+ * to `count` entries idle claim_idle_ms. The reply (the caller frees
+ * it), or NULL with *err. */
+static redisReply *autoclaim(weft__flow_remote_t *rm, char *cursor,
+                             const char *count, weft_error_t *err) {
+  char idle[24];
+  snprintf(idle, sizeof idle, "%" PRIu64, rm->edge->claim_idle_ns / 1000000u);
+  const char *q[] = {"XAUTOCLAIM", rm->edge->stream, rm->edge->group,
+                     rm->consumer, idle, cursor, "COUNT", count};
+  redisReply *rep = call1(rm, err, 8, q);
+  if (!rep)
+    return NULL;
+  if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+      rep->element[0]->type == REDIS_REPLY_STRING)
+    snprintf(cursor, ID_MAX, "%s", rep->element[0]->str);
+  else
+    snprintf(cursor, ID_MAX, "0-0");
+  return rep;
+}
+
+/* How long between two passes of claiming while running: half of
+ * claim_idle_ms (an entry is claimed at most 1.5 claim_idle_ms after its
+ * consumer died), END_POLL_NS at most once the end entry waits. */
+#define END_POLL_NS 10000000ull
+static uint64_t claim_every(const weft__flow_remote_t *rm) {
+  uint64_t ns = rm->edge->claim_idle_ns / 2;
+  if (rm->end_seen && ns > END_POLL_NS)
+    ns = END_POLL_NS;
+  return ns ? ns : 1;
+}
+
+/* Phase 2: when one is due, a step of a pass claiming the entries of
+ * consumers that died while this one runs (one XAUTOCLAIM when none). */
+static int claim_running(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
+                         weft__flow_elem_t *out, size_t max, size_t *got,
+                         const char *count, weft_error_t *err) {
+  uint64_t now = weft__now_ns();
+  if (!rm->in_pass) {
+    if (now < rm->next_claim_ns)
+      return 0;
+    rm->in_pass = true;
+    snprintf(rm->claim_cursor, sizeof rm->claim_cursor, "0-0");
+    rm->have_claimed = rm->have_first;
+    rm->claimed_n = rm->first_n;
+  }
+  redisReply *rep = autoclaim(rm, rm->claim_cursor, count, err);
+  if (!rep)
+    return err->code;
+  int rc = 0;
+  if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2)
+    rc = take_entries(rm, pool, rep->element[1], true, out, max, got, err);
+  freeReplyObject(rep);
+  if (!strcmp(rm->claim_cursor, "0-0")) {
+    rm->in_pass = false;
+    rm->next_claim_ns = now + claim_every(rm);
+  }
+  if (*got)
+    remote_log(rm, "claimed %zu entries pending at another consumer for "
+               "%" PRIu64 " ms", *got, rm->edge->claim_idle_ns / 1000000u);
+  return rc;
+}
+
+/* Once the end entry was read, the read ends when no other consumer has
+ * entries pending (checked every END_POLL_NS); until then they are
+ * claimed as they fall idle. */
+static int end_check(weft__flow_remote_t *rm, bool *end, weft_error_t *err) {
+  if (!rm->end_seen || rm->ended)
+    return 0;
+  uint64_t now = weft__now_ns();
+  if (rm->end_checked_ns && now - rm->end_checked_ns < END_POLL_NS)
+    return 0;
+  rm->end_checked_ns = now;
+  bool any = false;
+  int rc = others_pending(rm, &any, err);
+  if (rc < 0)
+    return rc;
+  if (any) {
+    log_waiting(rm);
+    return 0;
+  }
+  if (keep_id(rm, rm->end_id) < 0)
+    return WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
+  rm->ended = true;
+  *end = true;
+  return 0;
+}
+
 int weft__flow_remote_recv(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
                            weft__flow_elem_t *out, size_t max, size_t *got,
                            bool *end, weft_error_t *err) {
-  char count[24], idle[24];
+  char count[24];
   redisReply *rep;
   int rc = 0;
   *got = 0;
@@ -485,49 +615,55 @@ int weft__flow_remote_recv(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
       rm->phase = 1;
       snprintf(rm->cursor, sizeof rm->cursor, "0-0");
     }
-    rc = take_entries(rm, pool, list, out, max, got, end, err);
+    rc = take_entries(rm, pool, list, false, out, max, got, err);
     freeReplyObject(rep);
-    return rc;
-  }
-  if (rm->phase == 1) { /* pending entries of consumers that died */
-    snprintf(idle, sizeof idle, "%" PRIu64,
-             rm->edge->claim_idle_ns / 1000000u);
-    const char *q[] = {"XAUTOCLAIM", rm->edge->stream, rm->edge->group,
-                       rm->consumer, idle, rm->cursor, "COUNT", count};
-    if (!(rep = call1(rm, err, 8, q)))
+  } else if (rm->phase == 1) { /* pending entries of consumers that died */
+    if (!(rep = autoclaim(rm, rm->cursor, count, err)))
       return err->code;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
-      if (rep->element[0]->type == REDIS_REPLY_STRING)
-        snprintf(rm->cursor, sizeof rm->cursor, "%s", rep->element[0]->str);
-      rc = take_entries(rm, pool, rep->element[1], out, max, got, end, err);
-    }
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2)
+      rc = take_entries(rm, pool, rep->element[1], false, out, max, got,
+                        err);
     freeReplyObject(rep);
-    if (rc < 0 || *got)
-      return rc;
+    if (*got)
+      remote_log(rm, "claimed %zu entries pending at another consumer for "
+                 "%" PRIu64 " ms", *got, rm->edge->claim_idle_ns / 1000000u);
     bool any = false;
-    if (!strcmp(rm->cursor, "0-0") && (rc = others_pending(rm, &any, err)))
-      return rc;
-    if (!strcmp(rm->cursor, "0-0") && !any) {
-      rm->phase = 2;
-    } else if (!strcmp(rm->cursor, "0-0")) {
-      uint64_t now = weft__now_ns();
-      if (now - rm->claim_wait_ns > 1000000000ull) {
-        rm->claim_wait_ns = now;
-        remote_log(rm, "waiting for entries pending at another consumer to be "
-             "idle for %" PRIu64 " ms", rm->edge->claim_idle_ns / 1000000u);
+    if (!rc && !*got && !strcmp(rm->cursor, "0-0") &&
+        !(rc = others_pending(rm, &any, err))) {
+      if (!any) {
+        rm->phase = 2;
+        rm->next_claim_ns = weft__now_ns() + claim_every(rm);
+      } else {
+        log_waiting(rm);
       }
     }
-    return 0;
+  } else { /* claims due, else new entries (none follow the end) */
+    rc = claim_running(rm, pool, out, max, got, count, err);
+    if (!rc && !*got && !rm->end_seen) {
+      const char *q[] = {"XREADGROUP", "GROUP", rm->edge->group,
+                         rm->consumer, "COUNT", count, "STREAMS",
+                         rm->edge->stream, ">"};
+      uint64_t retries = rm->st.retries;
+      if (!(rep = call1(rm, err, 9, q)))
+        return err->code;
+      if (rm->st.retries != retries) {
+        /* A try whose answer was lost may have read entries: they are
+         * pending here (all else is acknowledged), so read them all
+         * again from the start, in order. */
+        freeReplyObject(rep);
+        rm->phase = 0;
+        snprintf(rm->cursor, sizeof rm->cursor, "0");
+        return 0;
+      }
+      if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+          rep->element[0]->elements == 2)
+        rc = take_entries(rm, pool, rep->element[0]->element[1], false, out,
+                          max, got, err);
+      freeReplyObject(rep);
+    }
   }
-  const char *q[] = {"XREADGROUP", "GROUP", rm->edge->group, rm->consumer,
-                     "COUNT", count, "STREAMS", rm->edge->stream, ">"};
-  if (!(rep = call1(rm, err, 9, q)))
-    return err->code;
-  if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
-      rep->element[0]->elements == 2)
-    rc = take_entries(rm, pool, rep->element[0]->element[1], out, max, got,
-                      end, err);
-  freeReplyObject(rep);
+  if (!rc)
+    rc = end_check(rm, end, err);
   return rc;
 }
 

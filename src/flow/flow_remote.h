@@ -52,9 +52,13 @@ int weft__flow_remote_send(weft__flow_remote_t *rm,
 int weft__flow_remote_send_end(weft__flow_remote_t *rm, weft_error_t *err);
 
 /* Reader: read up to `max` new elements into `out` (the caller owns
- * them; buffers from `pool`). Entries already delivered are dropped (and
+ * them; buffers from `pool`), claiming those other consumers of the
+ * group have left pending for claim_idle_ms (checked every
+ * claim_idle_ms/2). Entries already delivered are dropped (and
  * acknowledged with the next batch). *got is how many were read, *end
- * true once the end marker was read. 0 or an error as above. */
+ * true once the end marker was read and no other consumer holds entries
+ * pending. Call only when everything read is acknowledged. 0 or an error
+ * as above. */
 int weft__flow_remote_recv(weft__flow_remote_t *rm, weft__flow_pool_t *pool,
                            weft__flow_elem_t *out, size_t max, size_t *got,
                            bool *end, weft_error_t *err);

@@ -5,6 +5,8 @@
 # redis-server; the consumer killed with SIGKILL mid-stream and restarted
 # (under its --consumer name, and under a new name that must claim the
 # dead one's entries): every element reaches the sink once, in order;
+# two consumers sharing the group, one killed and not restarted: the
+# other claims its entries while it runs and finishes the stream;
 # Redis killed and restarted mid-stream (append-only file): the failure
 # is reported, retried with backoff, and nothing is lost.
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +126,21 @@ same "consumer: nothing pending" 0 \
   "$(redis-cli -p "$rport" xpending weft:split split | head -1)"
 redis-cli -p "$rport" del weft:split weft:split:delivered >/dev/null
 
+# stop_holding PID NAME: stop the consumer PID (--consumer NAME) with
+# SIGSTOP at a moment it holds entries read and not acknowledged, so that
+# killing it leaves entries to claim (not between two batches); 1 if it
+# never does.
+stop_holding() {
+  for _ in $(seq 1 200); do
+    kill -STOP "$1"
+    [ -n "$(redis-cli -p "$rport" xpending weft:split split - + 1 "$2")" ] &&
+      return 0
+    kill -CONT "$1"
+    sleep 0.01
+  done
+  return 1
+}
+
 # kill_consumer N NAME [NEWNAME]: a flow of N elements; the consumer
 # (--consumer NAME) is killed with SIGKILL while it runs, then started
 # again (as NEWNAME, default NAME) and runs to the end.
@@ -139,6 +156,7 @@ kill_consumer() {
     [ "$(grep -c ELEMENT "$TMP/sink.out")" -ge 100 ] && break
     sleep 0.05
   done
+  stop_holding "$cons" "$2" || not_ok "$2 never held a batch"
   kill -9 "$cons"
   wait "$cons" 2>/dev/null
   cons=
@@ -173,8 +191,71 @@ lost_ok "killed consumer (same name)"
 kill_consumer 600 c1 c2
 same "killed consumer (new name): restarted consumer exit" 0 "$rc2"
 lost_ok "killed consumer (new name)"
-has "killed consumer (new name): waits to claim the dead one's entries" \
-  "waiting for entries pending at another consumer" "$(cat "$TMP/cons2.err")"
+# (It may also wait for them to fall idle: not when its start took
+# longer than claim_idle_ms.)
+has "killed consumer (new name): claims the dead one's entries" \
+  "claimed " "$(cat "$TMP/cons2.err")"
+
+# ---- two consumers, one killed and not restarted --------------------------
+
+# c1 and c2 share the group; c1 dies mid-stream and stays dead: c2,
+# running on, claims c1's entries once idle for claim_idle_ms (300 in
+# the flow file) and reads the stream to its end.
+redis-cli -p "$rport" del weft:split weft:split:delivered >/dev/null
+: >"$TMP/c1.out"
+: >"$TMP/c2.out"
+"$WEFT" flow run -f "$D" --nodes up,out --consumer c1 \
+  >"$TMP/c1.out" 2>"$TMP/c1.err" &
+cons=$!
+"$WEFT" flow run -f "$D" --nodes up,out --consumer c2 \
+  >"$TMP/c2.out" 2>"$TMP/c2.err" &
+c2=$!
+prod="$c2" # killed by the trap if the test dies here
+# Both read the group (and so are past their start) before the producer.
+for _ in $(seq 1 100); do
+  [ "$(redis-cli -p "$rport" xinfo consumers weft:split split |
+    grep -cx 'c[12]')" -eq 2 ] && break
+  sleep 0.05
+done
+sleep 0.2
+"$WEFT" flow run -f "$D" --nodes src >"$TMP/prod.out" 2>"$TMP/prod.err" &
+prod="$c2 $!"
+pprod=$!
+for _ in $(seq 1 100); do
+  [ "$(grep -c ELEMENT "$TMP/c1.out")" -ge 50 ] && break
+  sleep 0.05
+done
+stop_holding "$cons" c1 || not_ok "c1 never held a batch"
+kill -9 "$cons"
+wait "$cons" 2>/dev/null
+cons=
+c1_at=$(grep -c ELEMENT "$TMP/c1.out")
+c2_at=$(grep -c ELEMENT "$TMP/c2.out")
+wait "$c2"
+rc2=$?
+wait "$pprod"
+rc1=$?
+prod=
+same "shared group: producer exit" 0 "$rc1"
+same "shared group: the consumer left exit" 0 "$rc2"
+[ "$c1_at" -lt 600 ] && [ "$c2_at" -gt 0 ] && ok ||
+  not_ok "shared group: both consumed, c1 killed mid-stream" \
+    "c1 $c1_at, c2 $c2_at lines at the kill"
+has "shared group: the consumer left claims the dead one's entries" \
+  "claimed " "$(cat "$TMP/c2.err")"
+# Every element once overall: c2 delivers each once; the only ones both
+# delivered are c1's batch in flight (read, not acknowledged), which c2
+# claimed again: a redelivery, dropped as `delivered` drops it.
+grep -x 'ELEMENT [0-9]*' "$TMP/c1.out" >"$TMP/c1.lines"
+grep -x 'ELEMENT [0-9]*' "$TMP/c2.out" >"$TMP/c2.lines"
+same "shared group: c2 delivers no element twice" "" \
+  "$(sort "$TMP/c2.lines" | uniq -d)"
+sort "$TMP/c1.lines" "$TMP/c2.lines" | uniq -d >"$TMP/dups"
+tail -n 64 "$TMP/c1.lines" | sort >"$TMP/c1.last"
+same "shared group: only c1's batch in flight is delivered again" "" \
+  "$(comm -23 "$TMP/dups" "$TMP/c1.last")"
+same "shared group: every element delivered" "$(expected 600)" \
+  "$(sort -n -k2 -u "$TMP/c1.lines" "$TMP/c2.lines")"
 
 # ---- Redis killed and restarted --------------------------------------------
 
