@@ -89,4 +89,15 @@ static inline bool weft__get_bytes(weft__rd_t *r, const uint8_t **p,
   return true;
 }
 
+/* A length-prefixed text: a malloc'd NUL-terminated copy, or NULL when it
+ * holds a NUL, is not UTF-8, or the input ends (or memory does). */
+static inline char *weft__get_text(weft__rd_t *r) {
+  const uint8_t *p;
+  size_t n;
+  if (!weft__get_bytes(r, &p, &n) || memchr(p, 0, n) ||
+      weft__utf8_check(p, n) != n)
+    return NULL;
+  return weft__strndup((const char *)p, n);
+}
+
 #endif

@@ -47,17 +47,6 @@ int weft__uentry_enc_emits(const weft__uentry_t *e, weft__buf_t *out) {
   return rc ? WEFT_ENOMEM : 0;
 }
 
-/* A NUL-terminated copy of a length-prefixed string; NULL if it holds a
- * NUL or is not UTF-8. */
-static char *get_str(weft__rd_t *r) {
-  const uint8_t *p;
-  size_t n;
-  if (!weft__get_bytes(r, &p, &n) || memchr(p, 0, n) ||
-      weft__utf8_check(p, n) != n)
-    return NULL;
-  return weft__strndup((const char *)p, n);
-}
-
 static uint8_t *get_blob(weft__rd_t *r, size_t *n) {
   const uint8_t *p;
   if (!weft__get_bytes(r, &p, n))
@@ -81,7 +70,8 @@ int weft__uentry_dec_msgs(weft__uentry_t *e, const uint8_t *p, size_t n) {
   for (uint32_t i = 0; i < cnt; i++) {
     weft__umsg_t *m = &e->msgs[i];
     if (!weft__get_raw(&r, m->sender, WEFT__PK_LEN) ||
-        !(m->kind = get_str(&r)) || !(m->body = get_blob(&r, &m->body_len)) ||
+        !(m->kind = weft__get_text(&r)) ||
+        !(m->body = get_blob(&r, &m->body_len)) ||
         !weft__get_u64(&r, &m->nonce) ||
         !weft__get_raw(&r, m->sig, WEFT__SIG_LEN))
       return -1;
@@ -104,8 +94,9 @@ int weft__uentry_dec_muts(weft__uentry_t *e, const uint8_t *p, size_t n) {
     uint8_t del, adm;
     const uint8_t *rule;
     size_t rl;
-    if (!(m->key = get_str(&r)) || !weft__get_u8(&r, &del) || del > 1 ||
-        !(m->val = get_blob(&r, &m->val_len)) || !weft__get_u8(&r, &adm) ||
+    if (!(m->key = weft__get_text(&r)) || !weft__get_u8(&r, &del) ||
+        del > 1 || !(m->val = get_blob(&r, &m->val_len)) ||
+        !weft__get_u8(&r, &adm) ||
         adm > 1 || !weft__get_bytes(&r, &rule, &rl) ||
         rl >= sizeof m->rule || memchr(rule, 0, rl))
       return -1;
@@ -134,7 +125,7 @@ int weft__uentry_dec_emits(weft__uentry_t *e, const uint8_t *p, size_t n) {
     return -1;
   e->nemits = cnt;
   for (uint32_t i = 0; i < cnt; i++)
-    if (!(e->emits[i].kind = get_str(&r)) ||
+    if (!(e->emits[i].kind = weft__get_text(&r)) ||
         !(e->emits[i].body = get_blob(&r, &e->emits[i].body_len)))
       return -1;
   return r.p == r.end ? 0 : -1;

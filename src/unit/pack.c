@@ -160,16 +160,6 @@ static void pack_release(pack_t *k) {
   weft__ustate_release(&k->state);
 }
 
-/* A text of the pack: UTF-8 without NUL, copied. NULL when it is not. */
-static char *get_text(weft__rd_t *r) {
-  const uint8_t *p;
-  size_t n;
-  if (!weft__get_bytes(r, &p, &n) || memchr(p, 0, n) ||
-      weft__utf8_check(p, n) != n)
-    return NULL;
-  return weft__strndup((const char *)p, n);
-}
-
 /* See unit.h. */
 bool weft__uentry_unpack(weft__rd_t *r, weft__uentry_t *e) {
   uint8_t kind;
@@ -233,7 +223,7 @@ static int parse(const uint8_t *p, size_t n, const char *name, pack_t *k,
   if (!weft__get_bytes(&r, &k->code, &k->code_len))
     return malformed(err, name, &r, p, "the code");
   at = r.p;
-  if (!(k->schema = get_text(&r)))
+  if (!(k->schema = weft__get_text(&r)))
     return WEFT_ERR(err, WEFT_EINVALID, "'%s': offset %zu: the schema", name,
                     (size_t)(at - p));
   if (!weft__get_u32(&r, &npol) || npol == 0 ||
@@ -246,7 +236,7 @@ static int parse(const uint8_t *p, size_t n, const char *name, pack_t *k,
   k->npolicies = npol;
   for (uint32_t i = 0; i < npol; i++) {
     at = r.p;
-    if (!(k->policies[i] = get_text(&r)))
+    if (!(k->policies[i] = weft__get_text(&r)))
       return WEFT_ERR(err, WEFT_EINVALID, "'%s': offset %zu: policy %u",
                       name, (size_t)(at - p), i);
   }
