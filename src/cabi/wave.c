@@ -58,15 +58,6 @@ static bool is_label_char(int c) {
   return is_alpha(c) || is_digit(c) || c == '-';
 }
 
-/* The value of hex digit `c`, or -1. */
-static int hex_value(int c) {
-  if (is_digit(c))
-    return c - '0';
-  if ((c | 32) >= 'a' && (c | 32) <= 'f')
-    return (c | 32) - 'a' + 10;
-  return -1;
-}
-
 /* C0, DEL and C1: written as escapes, never raw. */
 static bool is_control(uint32_t c) {
   return c < 0x20 || (c >= 0x7f && c < 0xa0);
@@ -571,8 +562,8 @@ static int escape(wp_t *p, uint32_t *c) {
       if (j + 1 < p->len && s[j + 1] == '{') {
         uint32_t v = 0;
         size_t nd = 0;
-        for (k = j + 2; k < p->len && nd <= 6 && hex_value(s[k]) >= 0; k++)
-          v = v * 16 + (uint32_t)hex_value(s[k]), nd++;
+        for (k = j + 2; k < p->len && nd <= 6 && weft__hex_digit(s[k]) >= 0; k++)
+          v = v * 16 + (uint32_t)weft__hex_digit(s[k]), nd++;
         if (nd >= 1 && nd <= 6 && k < p->len && s[k] == '}' &&
             weft__is_scalar(v)) {
           *c = v;

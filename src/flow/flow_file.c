@@ -172,17 +172,6 @@ static const char *join(ctx_t *c, const char *rel) {
   return s;
 }
 
-/* The value of hex digit `ch`, or -1. */
-static int hex(char ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
-
 /* A path written as a path or a file:// URL (key `kv`), resolved. */
 static int get_path(ctx_t *c, const weft__toml_kv_t *kv, const char **out) {
   const char *s, *scheme;
@@ -196,7 +185,7 @@ static int get_path(ctx_t *c, const weft__toml_kv_t *kv, const char **out) {
     /* file:///abs, file://localhost/abs, or file://rel (relative to the
      * flow file, as a path would be); %XX escapes decoded. */
     const char *u = s + 7;
-    size_t len, o = 0;
+    size_t len;
     char *d;
     if (!strncmp(u, "localhost/", 10))
       u += 9;
@@ -205,19 +194,9 @@ static int get_path(ctx_t *c, const weft__toml_kv_t *kv, const char **out) {
       return FAIL(c, kv->line, "'%s' is an empty file:// URL", kv->key);
     if (!(d = weft__arena_alloc(&c->p->file->arena, len + 1)))
       return nomem(c);
-    for (size_t i = 0; i < len; i++) {
-      if (u[i] != '%') {
-        d[o++] = u[i];
-        continue;
-      }
-      if (i + 2 >= len || hex(u[i + 1]) < 0 || hex(u[i + 2]) < 0 ||
-          (hex(u[i + 1]) == 0 && hex(u[i + 2]) == 0))
-        return FAIL(c, kv->line, "'%s' has a bad escape in '%s'", kv->key,
-                    weft__str_show(s, strlen(s), shown, sizeof shown));
-      d[o++] = (char)(hex(u[i + 1]) * 16 + hex(u[i + 2]));
-      i += 2;
-    }
-    d[o] = 0;
+    if (weft__percent_decode(u, len, d) < 0)
+      return FAIL(c, kv->line, "'%s' has a bad escape in '%s'", kv->key,
+                  weft__str_show(s, strlen(s), shown, sizeof shown));
     s = d;
   } else if ((scheme = strstr(s, "://")) && scheme > s &&
              !memchr(s, '/', (size_t)(scheme - s))) {

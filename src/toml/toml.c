@@ -294,15 +294,10 @@ static int escape(parser_t *p, bool ml) {
   case 'U':
     n = e == 'u' ? 4 : 8;
     for (i = 0; i < n; i++) {
-      int h = peek_at(p, 2 + i);
-      if (is_digit(h))
-        cp = cp << 4 | (unsigned)(h - '0');
-      else if (h >= 'a' && h <= 'f')
-        cp = cp << 4 | (unsigned)(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F')
-        cp = cp << 4 | (unsigned)(h - 'A' + 10);
-      else
+      int h = weft__hex_digit(peek_at(p, 2 + i));
+      if (h < 0)
         return FAIL(p, "\\%c escape needs %zu hex digits", e, n);
+      cp = cp << 4 | (unsigned)h;
     }
     if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
       return FAIL(p, "\\%c escape is not a unicode scalar value", e);
@@ -971,10 +966,7 @@ static bool scan_digits(const char *s, size_t n, size_t *o, char *out,
 
 /* Value of hex/octal/binary digit `c` in `base`, or -1. */
 static int digit_value(int c, int base) {
-  int v = is_digit(c)              ? c - '0'
-          : c >= 'a' && c <= 'f'   ? c - 'a' + 10
-          : c >= 'A' && c <= 'F'   ? c - 'A' + 10
-                                   : -1;
+  int v = weft__hex_digit(c);
   return v < base ? v : -1;
 }
 

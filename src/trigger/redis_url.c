@@ -38,39 +38,15 @@ static char *redacted(const char *address) {
   return b.data;
 }
 
-static int hex(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Percent-decode s[0..n) into a new string; NULL when a %XX is broken
  * (*bad set) or out of memory. */
 static char *decode(const char *s, size_t n, int *bad) {
   char *out = malloc(n + 1);
-  size_t o = 0;
-  if (!out)
+  if (out && weft__percent_decode(s, n, out) < 0) {
+    free(out);
+    *bad = 1;
     return NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] != '%') {
-      out[o++] = s[i];
-      continue;
-    }
-    int hi = i + 2 < n ? hex((unsigned char)s[i + 1]) : -1;
-    int lo = i + 2 < n ? hex((unsigned char)s[i + 2]) : -1;
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) { /* %00: not in C */
-      free(out);
-      *bad = 1;
-      return NULL;
-    }
-    out[o++] = (char)(hi * 16 + lo);
-    i += 2;
   }
-  out[o] = 0;
   return out;
 }
 

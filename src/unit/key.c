@@ -34,22 +34,13 @@ void weft__hex(const uint8_t *p, size_t n, char *out) {
   out[2 * n] = 0;
 }
 
-static int nibble(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* See unit.h. */
 int weft__unhex(const char *s, size_t slen, uint8_t *out, size_t n) {
   if (slen != 2 * n)
     return -1;
   for (size_t i = 0; i < n; i++) {
-    int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    int hi = weft__hex_digit((unsigned char)s[2 * i]);
+    int lo = weft__hex_digit((unsigned char)s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return -1;
     out[i] = (uint8_t)(hi << 4 | lo);

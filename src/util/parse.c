@@ -1,5 +1,5 @@
 /* parse.c - the duration and size arguments every command and trigger
- * takes (util.h). */
+ * takes, hex digits and percent escapes (util.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,5 +50,33 @@ int weft__parse_size(const char *s, uint64_t *bytes) {
   if (v > UINT64_MAX / mul)
     return -1;
   *bytes = (uint64_t)v * mul;
+  return 0;
+}
+
+int weft__hex_digit(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int weft__percent_decode(const char *s, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '%') {
+      out[o++] = s[i];
+      continue;
+    }
+    int hi = i + 2 < n ? weft__hex_digit((unsigned char)s[i + 1]) : -1;
+    int lo = i + 2 < n ? weft__hex_digit((unsigned char)s[i + 2]) : -1;
+    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+      return -1;
+    out[o++] = (char)(hi * 16 + lo);
+    i += 2;
+  }
+  out[o] = 0;
   return 0;
 }

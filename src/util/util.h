@@ -63,6 +63,11 @@ int weft__parse_duration(const char *s, uint64_t *ns);
 int weft__parse_size(const char *s, uint64_t *bytes);
 /* Monotonic clock in nanoseconds. */
 uint64_t weft__now_ns(void);
+/* The value of hex digit `c` (either case), or -1. */
+int weft__hex_digit(int c);
+/* Percent-decode s[0..n) into out (room for n + 1 bytes), NUL-terminated;
+ * -1 when a %XX is broken or is %00 (a NUL a C string cannot hold). */
+int weft__percent_decode(const char *s, size_t n, char *out);
 /* Hex-encoded SHA-256 of data into out[65]. */
 void weft__sha256_hex(const void *data, size_t len, char out[65]);
 /* A Unicode scalar value: at most U+10FFFF and not a surrogate. */
