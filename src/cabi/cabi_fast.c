@@ -24,14 +24,11 @@ static void raw_defined(weft_caller_t *caller, void *env,
 int weft__cabi_define_raw(weft_linker_t *linker, const char *name,
                           const char *sig, weft__raw_fn_t fn,
                           weft_error_t *err) {
-  cabi_world_t *w = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
-  if (!w)
-    return WEFT_ERR(err, WEFT_EINVAL,
-                    "the linker has no world (weft_linker_use_world)");
-  weft_func_t *f = (weft_func_t *)cabi_find(w->imports, w->nimports, name);
-  if (!f)
-    return WEFT_ERR(err, WEFT_ENOTFOUND, "world '%s' imports no function '%s'",
-                    w->w->name, name);
+  cabi_world_t *w;
+  weft_func_t *f;
+  int rc = cabi_linker_import(linker, name, &w, &f, err);
+  if (rc < 0)
+    return rc;
   if (strcmp(f->sig, sig))
     return WEFT_ERR(err, WEFT_ESIGNATURE,
                     "world '%s' gives '%s' core signature '%s', not '%s'",

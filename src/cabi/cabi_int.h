@@ -182,6 +182,15 @@ cabi_inst_t *cabi_inst_of(weft_instance_t *inst);
 void cabi_end_loans(cabi_inst_t *ci);
 const weft_func_t *cabi_find(const weft_func_t *fs, size_t n,
                              const char *name);
+/* Set *world to the world `linker` was bound to (weft_linker_use_world):
+ * 0, or WEFT_EINVAL when there is none. */
+int cabi_linker_world(weft_linker_t *linker, cabi_world_t **world,
+                      weft_error_t *err);
+/* Set *world and *f to that world and its import `name` (found as
+ * cabi_find does): 0, or an error naming what is missing. */
+int cabi_linker_import(weft_linker_t *linker, const char *name,
+                       cabi_world_t **world, weft_func_t **f,
+                       weft_error_t *err);
 
 /* ---- lifting and lowering (cabi_lift.c, cabi_lower.c) ------------------- */
 

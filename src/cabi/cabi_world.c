@@ -530,16 +530,35 @@ static void host_call(weft_caller_t *caller, void *env,
   }
 }
 
+int cabi_linker_world(weft_linker_t *linker, cabi_world_t **world,
+                      weft_error_t *err) {
+  *world = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
+  return *world ? 0
+                : WEFT_ERR(err, WEFT_EINVAL,
+                           "the linker has no world (weft_linker_use_world)");
+}
+
+int cabi_linker_import(weft_linker_t *linker, const char *name,
+                       cabi_world_t **world, weft_func_t **f,
+                       weft_error_t *err) {
+  int rc = cabi_linker_world(linker, world, err);
+  if (rc < 0)
+    return rc;
+  cabi_world_t *w = *world;
+  *f = (weft_func_t *)cabi_find(w->imports, w->nimports, name);
+  return *f ? 0
+            : WEFT_ERR(err, WEFT_ENOTFOUND,
+                       "world '%s' imports no function '%s'", w->w->name,
+                       name);
+}
+
 int weft_linker_define_wit(weft_linker_t *linker, const char *name,
                            weft_wit_fn_t fn, void *env, weft_error_t *err) {
-  cabi_world_t *w = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
-  if (!w)
-    return WEFT_ERR(err, WEFT_EINVAL,
-                    "the linker has no world (weft_linker_use_world)");
-  weft_func_t *f = (weft_func_t *)cabi_find(w->imports, w->nimports, name);
-  if (!f)
-    return WEFT_ERR(err, WEFT_ENOTFOUND, "world '%s' imports no function '%s'",
-                    w->w->name, name);
+  cabi_world_t *w;
+  weft_func_t *f;
+  int rc = cabi_linker_import(linker, name, &w, &f, err);
+  if (rc < 0)
+    return rc;
   f->fn = fn;
   f->env = env;
   return weft_linker_define_func(linker, f->core_module, f->core_name, f->sig,
@@ -557,16 +576,16 @@ static void not_implemented(weft_caller_t *caller, void *env,
 }
 
 int weft_linker_define_wit_traps(weft_linker_t *linker, weft_error_t *err) {
-  cabi_world_t *w = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
-  if (!w)
-    return WEFT_ERR(err, WEFT_EINVAL,
-                    "the linker has no world (weft_linker_use_world)");
+  cabi_world_t *w;
+  int rc = cabi_linker_world(linker, &w, err);
+  if (rc < 0)
+    return rc;
   for (size_t i = 0; i < w->nimports; i++) {
     weft_func_t *f = &w->imports[i];
     if (f->fn)
       continue;
-    int rc = weft_linker_define_wit(linker, f->name, not_implemented, f, err);
-    if (rc < 0)
+    if ((rc = weft_linker_define_wit(linker, f->name, not_implemented, f,
+                                     err)) < 0)
       return rc;
   }
   return 0;
@@ -582,12 +601,9 @@ weft_resource_type_t *weft_linker_define_resource(weft_linker_t *linker,
                                                   weft_resource_dtor_t dtor,
                                                   void *env,
                                                   weft_error_t *err) {
-  cabi_world_t *w = weft__linker_state_cfg(linker, WEFT__STATE_CABI);
-  if (!w) {
-    WEFT_ERR(err, WEFT_EINVAL,
-             "the linker has no world (weft_linker_use_world)");
+  cabi_world_t *w;
+  if (cabi_linker_world(linker, &w, err) < 0)
     return NULL;
-  }
   for (size_t i = 0; i < w->nrtypes; i++) {
     weft_resource_type_t *rt = w->rtypes[i];
     if (!rt->guest && (!strcmp(rt->name, name) ||
