@@ -80,29 +80,29 @@ static int missing(const place_t *p, const char *key, weft_error_t *err) {
                   p->file, p->line, key, p->name);
 }
 
-/* Both getters: a type that differs is the TOML getter's message, which
- * names the key's file:line ("spin.toml:19: 'interval_secs' must be an
- * integer"). */
+/* Entry i's settings table, holding `key`. Both getters below then read
+ * it: a type that differs is the TOML getter's message, which names the
+ * key's file:line ("spin.toml:19: 'interval_secs' must be an integer"). */
+static int setting(const weft_app_t *a, size_t i, const char *key,
+                   place_t *p, weft_error_t *err) {
+  int rc = settings(a, i, p, err);
+  if (rc < 0)
+    return rc;
+  return weft__toml_get_kv(p->table, key) ? 0 : missing(p, key, err);
+}
+
 int weft_app_setting_string(const weft_app_t *a, size_t i, const char *key,
                             const char **out, weft_error_t *err) {
   place_t p;
-  int rc = settings(a, i, &p, err);
-  if (rc < 0)
-    return rc;
-  if (!weft__toml_get_kv(p.table, key))
-    return missing(&p, key, err);
-  return weft__toml_get_string(p.table, key, out, err);
+  int rc = setting(a, i, key, &p, err);
+  return rc < 0 ? rc : weft__toml_get_string(p.table, key, out, err);
 }
 
 int weft_app_setting_int(const weft_app_t *a, size_t i, const char *key,
                          int64_t *out, weft_error_t *err) {
   place_t p;
-  int rc = settings(a, i, &p, err);
-  if (rc < 0)
-    return rc;
-  if (!weft__toml_get_kv(p.table, key))
-    return missing(&p, key, err);
-  return weft__toml_get_int(p.table, key, out, err);
+  int rc = setting(a, i, key, &p, err);
+  return rc < 0 ? rc : weft__toml_get_int(p.table, key, out, err);
 }
 
 int weft_app_setting_error(const weft_app_t *a, size_t i, const char *key,
