@@ -811,7 +811,44 @@ static int unit_policy(int argc, char **argv) {
   return rc < 0 ? cli_fail(&err) : WEFT_EXIT_OK;
 }
 
-/* ---- pack and unpack ----------------------------------------------------- */
+/* ---- moving units: pack, unpack, push, pull ----------------------------- */
+
+/* The command line of a subcommand that takes `npos` operands and, when
+ * `out` is given, a required -o FILE: -1 to go on (operands from
+ * argv[optind]), else the exit status to return (after --help, or a usage
+ * error that says what was `expected`). */
+static int move_args(int argc, char **argv, const char *cmd,
+                     const char *help, int npos, const char **out,
+                     const char *expected) {
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, out ? "o:h" : "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      if (out) {
+        *out = optarg;
+        break;
+      }
+      return cli_usage_error(cmd, "bad option");
+    case 'h': fputs(help, stdout); return WEFT_EXIT_OK;
+    default: return cli_usage_error(cmd, "bad option");
+    }
+  }
+  if (argc - optind != npos || (out && !*out))
+    return cli_usage_error(cmd, "expected %s", expected);
+  return -1;
+}
+
+/* Open the unit at `path` and verify it, counting its entries into *n. */
+static int open_verified(const char *path, weft__unitfile_t **u, uint64_t *n,
+                         weft_error_t *err) {
+  weft__uverify_opts_t o = {.entries = n};
+  int rc = weft__unitfile_open(path, u, err);
+  return rc < 0 ? rc : weft__unit_verify(*u, &o, err);
+}
 
 static const char pack_usage[] =
     "usage: weft unit pack UNIT -o PACK\n"
@@ -826,30 +863,17 @@ static const char pack_usage[] =
     "  -h, --help       show this help\n";
 
 static int unit_pack(int argc, char **argv) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
   const char *out = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o': out = optarg; break;
-    case 'h': fputs(pack_usage, stdout); return WEFT_EXIT_OK;
-    default: return cli_usage_error("unit pack", "bad option");
-    }
-  }
-  if (argc - optind != 1 || !out)
-    return cli_usage_error("unit pack", "expected UNIT and -o PACK");
+  int rc = move_args(argc, argv, "unit pack", pack_usage, 1, &out,
+                     "UNIT and -o PACK");
+  if (rc >= 0)
+    return rc;
   weft_error_t err = {0};
   weft__unitfile_t *u = NULL;
   weft__buf_t b;
   weft__buf_init(&b);
   uint64_t n = 0;
-  weft__uverify_opts_t o = {.entries = &n};
-  int rc = weft__unitfile_open(argv[optind], &u, &err);
-  if (rc == 0)
-    rc = weft__unit_verify(u, &o, &err);
+  rc = open_verified(argv[optind], &u, &n, &err);
   if (rc == 0)
     rc = weft__unit_pack(u, &b, &err);
   if (rc == 0)
@@ -879,26 +903,16 @@ static const char unpack_usage[] =
     "  -h, --help       show this help\n";
 
 static int unit_unpack(int argc, char **argv) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
   const char *out = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o': out = optarg; break;
-    case 'h': fputs(unpack_usage, stdout); return WEFT_EXIT_OK;
-    default: return cli_usage_error("unit unpack", "bad option");
-    }
-  }
-  if (argc - optind != 1 || !out)
-    return cli_usage_error("unit unpack", "expected PACK and -o UNIT");
+  int rc = move_args(argc, argv, "unit unpack", unpack_usage, 1, &out,
+                     "PACK and -o UNIT");
+  if (rc >= 0)
+    return rc;
   const char *path = argv[optind];
   weft_error_t err = {0};
   uint8_t *data = NULL;
   size_t len = 0;
-  int rc = weft__read_file(path, &data, &len, &err);
+  rc = weft__read_file(path, &data, &len, &err);
   if (rc == 0)
     rc = weft__unit_unpack(data, len, path, out, &err);
   free(data);
@@ -907,8 +921,6 @@ static int unit_unpack(int argc, char **argv) {
   printf("unpacked %s into %s\n", path, out);
   return WEFT_EXIT_OK;
 }
-
-/* ---- push and pull ------------------------------------------------------ */
 
 static const char push_usage[] =
     "usage: weft unit push UNIT redis://HOST[:PORT][/DB]/NAME\n"
@@ -920,27 +932,15 @@ static const char push_usage[] =
     "Messages waiting in the inbox do not travel.\n";
 
 static int unit_push(int argc, char **argv) {
-  static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'h': fputs(push_usage, stdout); return WEFT_EXIT_OK;
-    default: return cli_usage_error("unit push", "bad option");
-    }
-  }
-  if (argc - optind != 2)
-    return cli_usage_error("unit push", "expected UNIT and a redis:// "
-                                        "address");
+  int rc = move_args(argc, argv, "unit push", push_usage, 2, NULL,
+                     "UNIT and a redis:// address");
+  if (rc >= 0)
+    return rc;
   const char *path = argv[optind], *url = argv[optind + 1];
   weft_error_t err = {0};
   weft__unitfile_t *u = NULL;
   uint64_t n = 0;
-  weft__uverify_opts_t o = {.entries = &n};
-  int rc = weft__unitfile_open(path, &u, &err);
-  if (rc == 0)
-    rc = weft__unit_verify(u, &o, &err);
+  rc = open_verified(path, &u, &n, &err);
   if (rc == 0)
     rc = weft__uredis_push(u, url, &err);
   weft__unitfile_close(u);
@@ -964,22 +964,11 @@ static const char pull_usage[] =
     "  -h, --help       show this help\n";
 
 static int unit_pull(int argc, char **argv) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
   const char *out = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o': out = optarg; break;
-    case 'h': fputs(pull_usage, stdout); return WEFT_EXIT_OK;
-    default: return cli_usage_error("unit pull", "bad option");
-    }
-  }
-  if (argc - optind != 1 || !out)
-    return cli_usage_error("unit pull", "expected a redis:// address and "
-                                        "-o UNIT");
+  int rc = move_args(argc, argv, "unit pull", pull_usage, 1, &out,
+                     "a redis:// address and -o UNIT");
+  if (rc >= 0)
+    return rc;
   const char *url = argv[optind];
   if (!weft__unit_is_redis(url))
     return cli_usage_error("unit pull", "'%s' is not a redis:// address",
@@ -989,10 +978,7 @@ static int unit_pull(int argc, char **argv) {
   weft__buf_t b;
   weft__buf_init(&b);
   uint64_t n = 0;
-  weft__uverify_opts_t o = {.entries = &n};
-  int rc = weft__unitfile_open(url, &u, &err);
-  if (rc == 0)
-    rc = weft__unit_verify(u, &o, &err);
+  rc = open_verified(url, &u, &n, &err);
   if (rc == 0)
     rc = weft__unit_pack(u, &b, &err);
   if (rc == 0)
