@@ -15,7 +15,8 @@
  * call) for each, and the ratio to native; Torvyn's published figure is
  * 4.5 us per element.
  *
- * Usage: flow_native BUILD_DIR [SECONDS] (run by bench/flow.sh). */
+ * Usage: flow_native BUILD_DIR [SECONDS [--weft-only]] (run by
+ * bench/flow.sh; --weft-only runs the first flow alone, for a profiler). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,12 @@ int main(int argc, char **argv) {
   uint64_t n1, n2;
   weft__flow_totals_t plain, timed, typed;
   run_flow(engine, wit, flow, ns / 10, 0, false, &plain); /* warm up */
+  if (argc > 3 && !strcmp(argv[3], "--weft-only")) { /* for profiling */
+    run_flow(engine, wit, flow, ns, 0, false, &plain);
+    printf("weft, no deadlines: %.1f ns/element\n",
+           1e9 / plain.elements_per_s);
+    return 0;
+  }
   double native_ns = native(ns / 2, &n1);
   run_flow(engine, wit, flow, ns, 0, false, &plain);
   run_flow(engine, wit, flow, ns, 1000000000ull, false, &timed);

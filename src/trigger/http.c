@@ -762,6 +762,10 @@ static void *acceptor(void *arg) {
         best_held = ph;
       }
     }
+    if (!best) { /* no polling thread: cannot happen, keeps gcc sure */
+      close(fd);
+      continue;
+    }
     atomic_fetch_add(&best->conns, 1);
     if (MHD_add_connection(best->d, fd, (struct sockaddr *)&sa, len) !=
         MHD_YES)
