@@ -23,6 +23,7 @@ done
 out=$BUILD/bench
 mkdir -p "$out"
 # shellcheck disable=SC2086
-${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc -o "$out/flow_native" \
+${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
+  -Iinclude -Isrc -o "$out/flow_native" \
   bench/flow_native.c "$BUILD/libweft.a" $LIBS
 "$out/flow_native" "$BUILD" "${FLOW_SECONDS:-5}"

@@ -24,7 +24,8 @@ sh scripts/deps.sh bench
 out=$BUILD/bench
 mkdir -p "$out"
 # shellcheck disable=SC2086
-$CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc -o "$out/http_native" \
+$CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
+  -Iinclude -Isrc -o "$out/http_native" \
   bench/http_native.c "$BUILD/libweft.a" $LIBS
 
 tmp=$(mktemp -d)

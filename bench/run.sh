@@ -24,11 +24,13 @@ for src in bench/kernels/*.c; do
 done
 wat2wasm bench/tiny.wat -o "$out/tiny.wasm"
 # shellcheck disable=SC2086
-${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc -o "$out/bench" \
+${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
+  -Iinclude -Isrc -o "$out/bench" \
   bench/bench.c "$BUILD/libweft.a" $LIBS
 "$out/bench" "$BUILD"
 # shellcheck disable=SC2086
-${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc -o "$out/calls" \
+${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
+  -Iinclude -Isrc -o "$out/calls" \
   bench/calls.c "$BUILD/libweft.a" $LIBS
 "$out/calls" "$BUILD"
 BUILD=$BUILD sh bench/http.sh

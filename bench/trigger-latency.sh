@@ -31,7 +31,8 @@ for f in "$BUILD/weft" "$BUILD/guests/timer_stamp.wasm" \
   }
 done
 # shellcheck disable=SC2086
-$CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc -o "$out/trigger_latency" \
+$CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
+  -Iinclude -Isrc -o "$out/trigger_latency" \
   bench/trigger_latency.c "$BUILD/libweft.a" $LIBS
 
 tmp=$(mktemp -d)
