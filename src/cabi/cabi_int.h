@@ -229,19 +229,40 @@ int cabi_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr);
 /* Fail the conversion: a guest fault (WEFT_ETRAP) or a host one. */
 int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Host address of [ptr, ptr+len) after checking bounds and alignment. */
-uint8_t *cabi_mem(cabi_cx_t *cx, uint32_t ptr, uint64_t len, uint32_t align,
-                  const char *of);
+/* cabi_mem's failure: fails the conversion saying why [ptr, ptr+len) of
+ * `of` is not usable, returns NULL. */
+uint8_t *cabi_mem_fail(cabi_cx_t *cx, uint32_t ptr, uint64_t len,
+                       uint32_t align, const char *of);
+/* Host address of [ptr, ptr+len) after checking bounds and alignment;
+ * NULL with the conversion failed if either is wrong. Inline: it guards
+ * every value read or written. */
+static inline uint8_t *cabi_mem(cabi_cx_t *cx, uint32_t ptr, uint64_t len,
+                                uint32_t align, const char *of) {
+  if (cx->mem && !(align > 1 && (ptr & (align - 1)))) {
+    uint8_t *p = weft__guest_ptr(cx->mem, ptr, len);
+    if (p)
+      return p;
+  }
+  return cabi_mem_fail(cx, ptr, len, align, of);
+}
 
 /* Offset of the first ill-formed UTF-8 byte of s[0..len), or len: ASCII,
- * the common case, 8 bytes at a time, the rest by weft__utf8_check. */
+ * the common case, 8 bytes at a time (a string of 8 bytes or more ends
+ * with one word overlapping the last seen, not byte by byte), the rest by
+ * weft__utf8_check. */
 static inline size_t cabi_utf8_check(const uint8_t *s, size_t len) {
   size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
+  if (len >= 8) {
     uint64_t w;
-    memcpy(&w, s + i, 8);
-    if (w & 0x8080808080808080ull)
-      break;
+    for (; i + 8 <= len; i += 8) {
+      memcpy(&w, s + i, 8);
+      if (w & 0x8080808080808080ull)
+        break;
+    }
+    /* The last bytes as one word, overlapping those seen. */
+    memcpy(&w, s + len - 8, 8);
+    if (i + 8 > len && !(w & 0x8080808080808080ull))
+      return len;
   }
   while (i < len && s[i] < 0x80)
     i++;
@@ -254,6 +275,24 @@ static inline size_t cabi_utf8_check(const uint8_t *s, size_t len) {
  * or NULL when it is not one of f's (then use cabi_type.c). */
 const cabi_layout_t *cabi_layout(const weft_func_t *f,
                                  const weft__wit_type_t *t);
+
+/* The memoized layout of `t` (unaliased) for cx's function when `t` is a
+ * record, tuple or variant-like one of its types; else NULL (then
+ * cabi_type.c computes what is needed). */
+static inline const cabi_layout_t *cabi_cx_layout(const cabi_cx_t *cx,
+                                                  const weft__wit_type_t *t) {
+  switch (t->kind) {
+  case WEFT__WIT_RECORD:
+  case WEFT__WIT_TUPLE:
+  case WEFT__WIT_VARIANT:
+  case WEFT__WIT_ENUM:
+  case WEFT__WIT_OPTION:
+  case WEFT__WIT_RESULT:
+    return cx->func ? cabi_layout(cx->func, t) : NULL;
+  default:
+    return NULL;
+  }
+}
 
 /* Size and alignment of `t` (unaliased) for the conversion `cx`. */
 static inline void cabi_size_align(const cabi_cx_t *cx,
@@ -301,22 +340,6 @@ static inline void cabi_size_align(const cabi_cx_t *cx,
 void cabi_seq_layout(const cabi_cx_t *cx, const weft__wit_member_t *m,
                      size_t n, size_t at, uint32_t *size, uint32_t *align,
                      uint32_t *offset);
-
-/* Offset of field i of record or tuple `t` (unaliased). */
-static inline uint32_t cabi_field_offset(const cabi_cx_t *cx,
-                                         const weft__wit_type_t *t,
-                                         size_t i) {
-  const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
-  return l && i < CABI_MEMO_FIELDS ? l->off[i]
-                                   : cabi_seq_offset(t->m, t->n, i);
-}
-
-/* Payload offset of variant-like `t` (unaliased). */
-static inline uint32_t cabi_case_offset(const cabi_cx_t *cx,
-                                        const weft__wit_type_t *t) {
-  const cabi_layout_t *l = cx->func ? cabi_layout(cx->func, t) : NULL;
-  return l ? l->payload : cabi_payload_offset(t);
-}
 
 /* The flat types of variant-like `t` (unaliased), into *all. */
 static inline void cabi_case_flat(const cabi_cx_t *cx,

@@ -33,8 +33,8 @@ int cabi_fail(cabi_cx_t *cx, int code, const char *fmt, ...) {
   return code;
 }
 
-uint8_t *cabi_mem(cabi_cx_t *cx, uint32_t ptr, uint64_t len, uint32_t align,
-                  const char *of) {
+uint8_t *cabi_mem_fail(cabi_cx_t *cx, uint32_t ptr, uint64_t len,
+                       uint32_t align, const char *of) {
   if (!cx->mem) {
     cabi_fail(cx, WEFT_ETRAP, "the module exports no memory for %s", of);
     return NULL;
@@ -81,9 +81,12 @@ static int lift_string(cabi_cx_t *cx, uint32_t ptr, uint32_t len,
   if (bad != len)
     return cabi_fail(cx, WEFT_ETRAP,
                      "string at %#x is not valid UTF-8 (byte %zu)", ptr, bad);
-  char *s = alloc(cx, 1, (size_t)len + 1);
+  char *s = weft__arena_alloc(cx->arena, (size_t)len + 1);
   if (!s)
-    return WEFT_ELIMIT;
+    return cabi_fail(cx, WEFT_ELIMIT,
+                     "value too large for the host (%u bytes, over %zu "
+                     "MiB)",
+                     len, CABI_VALUE_BUDGET >> 20);
   memcpy(s, p, len);
   s[len] = 0;
   out->of.str.ptr = s;
@@ -91,11 +94,22 @@ static int lift_string(cabi_cx_t *cx, uint32_t ptr, uint32_t len,
   return 0;
 }
 
+static int load_at(cabi_cx_t *cx, const weft__wit_type_t *t,
+                   const cabi_layout_t *l, const uint8_t *p, uint32_t ptr,
+                   weft_val_t *out);
+
 static int lift_list(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
                      uint32_t len, weft_val_t *out) {
   const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
+  /* One layout lookup for every element of a list of compounds. */
+  const cabi_layout_t *l = cabi_cx_layout(cx, e);
   uint32_t esz, ealign;
-  cabi_size_align(cx, e, &esz, &ealign);
+  if (l) {
+    esz = l->size;
+    ealign = l->align;
+  } else {
+    cabi_size_align(cx, e, &esz, &ealign);
+  }
   const uint8_t *p =
       cabi_mem(cx, ptr, (uint64_t)len * esz, ealign, "list");
   if (!p)
@@ -123,8 +137,10 @@ static int lift_list(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
   weft_val_t *items = alloc(cx, len ? len : 1, sizeof *items);
   if (!items)
     return WEFT_ELIMIT;
+  /* The whole range is checked: its elements need no check of their own. */
   for (uint32_t i = 0; i < len; i++) {
-    int rc = cabi_load(cx, e, ptr + i * esz, &items[i]);
+    int rc =
+        load_at(cx, e, l, p + (size_t)i * esz, ptr + i * esz, &items[i]);
     if (rc < 0)
       return rc;
   }
@@ -185,14 +201,14 @@ static uint64_t flags_mask(size_t n) {
   return n >= 64 ? UINT64_MAX : ((uint64_t)1 << n) - 1;
 }
 
-int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
-              weft_val_t *out) {
-  t = weft__wit_unalias(t);
-  uint32_t size, align;
-  cabi_size_align(cx, t, &size, &align);
-  const uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
-  if (!p)
-    return WEFT_ETRAP;
+/* Load `t` (unaliased; `l` its layout if the caller has it, else NULL)
+ * from guest address `ptr`, whose host address `p` has been checked for
+ * t's size and alignment: by cabi_load, or as part of the value or list
+ * that holds it (a field, case or element of a checked range lies in it,
+ * aligned). Pointers read from memory (strings, lists) are checked. */
+static int load_at(cabi_cx_t *cx, const weft__wit_type_t *t,
+                   const cabi_layout_t *l, const uint8_t *p, uint32_t ptr,
+                   weft_val_t *out) {
   out->kind = (uint8_t)t->kind;
   switch (t->kind) {
   case WEFT__WIT_BOOL:
@@ -233,9 +249,14 @@ int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
     weft_val_t *items = alloc(cx, t->n ? t->n : 1, sizeof *items);
     if (!items)
       return WEFT_ELIMIT;
+    if (!l)
+      l = cabi_cx_layout(cx, t);
     for (size_t i = 0; i < t->n; i++) {
-      int rc = cabi_load(cx, t->m[i].type,
-                         ptr + cabi_field_offset(cx, t, i), &items[i]);
+      uint32_t off = l && i < CABI_MEMO_FIELDS
+                         ? l->off[i]
+                         : cabi_seq_offset(t->m, t->n, i);
+      int rc = load_at(cx, weft__wit_unalias(t->m[i].type), NULL, p + off,
+                       ptr + off, &items[i]);
       if (rc < 0)
         return rc;
     }
@@ -260,10 +281,14 @@ int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
     if (!v)
       return WEFT_ELIMIT;
     out->of.var.val = v;
-    return cabi_load(cx, c, ptr + cabi_case_offset(cx, t), v);
+    if (!l)
+      l = cabi_cx_layout(cx, t);
+    uint32_t off = l ? l->payload : cabi_payload_offset(t);
+    return load_at(cx, weft__wit_unalias(c), NULL, p + off, ptr + off, v);
   }
   case WEFT__WIT_FLAGS: {
     uint64_t bits = 0;
+    uint32_t size = cabi_size(t);
     memcpy(&bits, p, size > 8 ? 8 : size);
     out->of.flags = bits & flags_mask(t->n);
     return 0;
@@ -278,6 +303,17 @@ int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
     return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
                      weft__wit_kind_name(t->kind));
   }
+}
+
+int cabi_load(cabi_cx_t *cx, const weft__wit_type_t *t, uint32_t ptr,
+              weft_val_t *out) {
+  t = weft__wit_unalias(t);
+  uint32_t size, align;
+  cabi_size_align(cx, t, &size, &align);
+  const uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
+  if (!p)
+    return WEFT_ETRAP;
+  return load_at(cx, t, NULL, p, ptr, out);
 }
 
 /* The next flat value, converted from the slot's type to `want` (they

@@ -15,33 +15,44 @@ const char *cabi_val_kind_name(int kind) {
   return weft__wit_kind_name((weft__wit_kind_t)kind);
 }
 
-int cabi_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr) {
-  if (!cx->ci->realloc_fn)
-    return cabi_fail(cx, WEFT_ETRAP, "the module exports no cabi_realloc");
-  weft_core_val_t args[4] = {{.type = WEFT_I32, .of.i32 = 0},
-                             {.type = WEFT_I32, .of.i32 = 0},
-                             {.type = WEFT_I32, .of.i32 = (int32_t)align},
-                             {.type = WEFT_I32, .of.i32 = (int32_t)size}};
-  weft_core_val_t res = {.type = WEFT_I32};
-  /* Called for every string and list: clearing all 280 bytes of an error
-   * each time showed in the HTTP profile. Whoever fills it sets them. */
-  weft_error_t e;
-  e.code = 0;
-  e.detail = 0;
-  e.msg[0] = 0;
-  e.file = NULL;
-  e.line = 0;
-  int rc = weft__instance_call(cx->inst, cx->ci->realloc_fn, args, &res, &e);
+/* cabi_realloc(0, 0, align, size) in the guest, its result checked: the
+ * host address of the `size` bytes at *ptr, or NULL with the conversion
+ * failed. Inline into lower_string, as it runs for every string. */
+static inline __attribute__((always_inline)) uint8_t *
+guest_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr) {
+  if (!cx->ci->realloc_fn) {
+    cabi_fail(cx, WEFT_ETRAP, "the module exports no cabi_realloc");
+    return NULL;
+  }
+  /* Only the fields read are set: no 96 bytes of arguments cleared. */
+  weft_core_val_t args[4], res;
+  args[0].type = args[1].type = args[2].type = args[3].type = WEFT_I32;
+  args[0].of.i64 = args[1].of.i64 = 0;
+  args[2].of.i64 = align;
+  args[3].of.i64 = size;
+  res.type = WEFT_I32;
+  res.of.i64 = 0;
+  /* A failed guest call fills every field of the error it is given: the
+   * conversion's own, unless it keeps an earlier failure already. */
+  weft_error_t spare;
+  int rc = weft__instance_call(cx->inst, cx->ci->realloc_fn, args, &res,
+                               cx->failed ? &spare : &cx->err);
   if (rc < 0) {
-    if (!cx->failed) {
+    if (!cx->failed)
       cx->failed = rc;
-      cx->err = e;
-    }
-    return rc;
+    return NULL;
   }
   *ptr = (uint32_t)res.of.i32;
-  return cabi_mem(cx, *ptr, size, align, "cabi_realloc result") ? 0
-                                                                 : WEFT_ETRAP;
+  return cabi_mem(cx, *ptr, size, align, "cabi_realloc result");
+}
+
+/* The code of the conversion's failure (a guest call's may be an exit). */
+static int failed(const cabi_cx_t *cx) {
+  return cx->failed ? cx->failed : WEFT_ETRAP;
+}
+
+int cabi_realloc(cabi_cx_t *cx, uint32_t align, uint32_t size, uint32_t *ptr) {
+  return guest_realloc(cx, align, size, ptr) ? 0 : failed(cx);
 }
 
 static int mismatch(cabi_cx_t *cx, const weft__wit_type_t *t,
@@ -52,8 +63,9 @@ static int mismatch(cabi_cx_t *cx, const weft__wit_type_t *t,
                    cabi_val_kind_name(v->kind));
 }
 
-static int lower_string(cabi_cx_t *cx, const weft_val_t *v, uint32_t *ptr,
-                        uint32_t *len) {
+static inline __attribute__((always_inline)) int
+lower_string(cabi_cx_t *cx, const weft_val_t *v, uint32_t *ptr,
+             uint32_t *len) {
   const uint8_t *s = (const uint8_t *)v->of.str.ptr;
   size_t n = v->of.str.len;
   if (n > CABI_MAX_STRING)
@@ -65,40 +77,52 @@ static int lower_string(cabi_cx_t *cx, const weft_val_t *v, uint32_t *ptr,
   if (bad != n)
     return cabi_fail(cx, WEFT_ESIGNATURE,
                      "string is not valid UTF-8 (byte %zu)", bad);
-  int rc = cabi_realloc(cx, 1, (uint32_t)n, ptr);
-  if (rc < 0)
-    return rc;
+  uint8_t *dst = guest_realloc(cx, 1, (uint32_t)n, ptr);
+  if (!dst)
+    return failed(cx);
   if (n)
-    memcpy(cx->mem->data + *ptr, s, n);
+    memcpy(dst, s, n);
   *len = (uint32_t)n;
   return 0;
 }
+
+static int store_at(cabi_cx_t *cx, const weft__wit_type_t *t,
+                    const cabi_layout_t *l, const weft_val_t *v, uint8_t *p,
+                    uint32_t ptr);
 
 static int lower_list(cabi_cx_t *cx, const weft__wit_type_t *t,
                       const weft_val_t *v, uint32_t *ptr, uint32_t *len) {
   const weft__wit_type_t *e = weft__wit_unalias(t->m[0].type);
   bool bytes = e->kind == WEFT__WIT_U8;
   size_t n = bytes ? v->of.bytes.len : v->of.list.len;
+  /* One layout lookup for every element of a list of compounds. */
+  const cabi_layout_t *l = cabi_cx_layout(cx, e);
   uint32_t esz32, ealign;
-  cabi_size_align(cx, e, &esz32, &ealign);
+  if (l) {
+    esz32 = l->size;
+    ealign = l->align;
+  } else {
+    cabi_size_align(cx, e, &esz32, &ealign);
+  }
   uint64_t esz = esz32, total = (uint64_t)n * esz;
   if (n > UINT32_MAX || total > UINT32_MAX)
     return cabi_fail(cx, WEFT_ESIGNATURE, "list of %zu items is too long", n);
   if (n && !(bytes ? (const void *)v->of.bytes.ptr
                    : (const void *)v->of.list.ptr))
     return cabi_fail(cx, WEFT_ESIGNATURE, "list with a NULL pointer");
-  int rc = cabi_realloc(cx, ealign, (uint32_t)total, ptr);
-  if (rc < 0)
-    return rc;
+  uint8_t *base = guest_realloc(cx, ealign, (uint32_t)total, ptr);
+  if (!base)
+    return failed(cx);
   *len = (uint32_t)n;
+  int rc;
   if (bytes) {
     if (n)
-      memcpy(cx->mem->data + *ptr, v->of.bytes.ptr, n);
+      memcpy(base, v->of.bytes.ptr, n);
     return 0;
   }
   for (size_t i = 0; i < n; i++)
-    if ((rc = cabi_store(cx, e, &v->of.list.ptr[i],
-                         *ptr + (uint32_t)(i * esz))) < 0)
+    if ((rc = store_at(cx, e, l, &v->of.list.ptr[i], base + i * esz,
+                       *ptr + (uint32_t)(i * esz))) < 0)
       return rc;
   return 0;
 }
@@ -166,16 +190,18 @@ static int check_char(cabi_cx_t *cx, uint32_t c) {
   return 0;
 }
 
-int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
-               uint32_t ptr) {
-  t = weft__wit_unalias(t);
+/* Store `v` as `t` (unaliased; `l` its layout if the caller has it, else
+ * NULL) at guest address `ptr`, whose host address `p` has been checked
+ * for t's size and alignment: by cabi_store, or as part of the value or
+ * list that holds it (a field, case or element of a checked range lies in
+ * it, aligned, since its offset is a multiple of its alignment and that
+ * divides the holder's). Memory never moves, so `p` stays valid across the
+ * cabi_realloc calls of the strings and lists inside. */
+static int store_at(cabi_cx_t *cx, const weft__wit_type_t *t,
+                    const cabi_layout_t *l, const weft_val_t *v, uint8_t *p,
+                    uint32_t ptr) {
   if (v->kind != t->kind)
     return mismatch(cx, t, v);
-  uint32_t size, align;
-  cabi_size_align(cx, t, &size, &align);
-  uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
-  if (!p)
-    return WEFT_ETRAP;
   int rc;
   switch (t->kind) {
   case WEFT__WIT_BOOL:
@@ -217,10 +243,25 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
   case WEFT__WIT_TUPLE:
     if ((rc = check_seq(cx, t, v)) < 0)
       return rc;
-    for (size_t i = 0; i < t->n; i++)
-      if ((rc = cabi_store(cx, t->m[i].type, &v->of.list.ptr[i],
-                           ptr + cabi_field_offset(cx, t, i))) < 0)
+    if (!l)
+      l = cabi_cx_layout(cx, t);
+    for (size_t i = 0; i < t->n; i++) {
+      uint32_t off = l && i < CABI_MEMO_FIELDS
+                         ? l->off[i]
+                         : cabi_seq_offset(t->m, t->n, i);
+      const weft__wit_type_t *ft = weft__wit_unalias(t->m[i].type);
+      const weft_val_t *fv = &v->of.list.ptr[i];
+      /* Strings, the common field (headers are tuples of two), without
+       * a call of their own. */
+      if (ft->kind == WEFT__WIT_STRING && fv->kind == WEFT__WIT_STRING) {
+        uint32_t w[2];
+        if ((rc = lower_string(cx, fv, &w[0], &w[1])) < 0)
+          return rc;
+        memcpy(p + off, w, 8);
+      } else if ((rc = store_at(cx, ft, NULL, fv, p + off, ptr + off)) < 0) {
         return rc;
+      }
+    }
     return 0;
   case WEFT__WIT_VARIANT:
   case WEFT__WIT_ENUM:
@@ -231,11 +272,17 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
       return rc;
     uint32_t tag = v->of.var.tag;
     memcpy(p, &tag, cabi_disc_size(cabi_ncases(t))); /* little-endian */
-    return c ? cabi_store(cx, c, v->of.var.val, ptr + cabi_case_offset(cx, t))
-             : 0;
+    if (!c)
+      return 0;
+    if (!l)
+      l = cabi_cx_layout(cx, t);
+    uint32_t off = l ? l->payload : cabi_payload_offset(t);
+    return store_at(cx, weft__wit_unalias(c), NULL, v->of.var.val, p + off,
+                    ptr + off);
   }
   case WEFT__WIT_FLAGS: {
     uint64_t bits = v->of.flags;
+    uint32_t size = cabi_size(t);
     memset(p, 0, size);
     memcpy(p, &bits, size > 8 ? 8 : size);
     return 0;
@@ -252,6 +299,19 @@ int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
     return cabi_fail(cx, WEFT_EUNSUPPORTED, "type '%s' is not supported",
                      weft__wit_kind_name(t->kind));
   }
+}
+
+int cabi_store(cabi_cx_t *cx, const weft__wit_type_t *t, const weft_val_t *v,
+               uint32_t ptr) {
+  t = weft__wit_unalias(t);
+  if (v->kind != t->kind)
+    return mismatch(cx, t, v);
+  uint32_t size, align;
+  cabi_size_align(cx, t, &size, &align);
+  uint8_t *p = cabi_mem(cx, ptr, size, align, "value");
+  if (!p)
+    return WEFT_ETRAP;
+  return store_at(cx, t, NULL, v, p, ptr);
 }
 
 static int put(cabi_cx_t *cx, cabi_flatvals_t *out, uint8_t type,

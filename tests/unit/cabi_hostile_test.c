@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cabi/cabi_int.h"
 #include "runtime/runtime.h"
 #include "weft.h"
 
@@ -121,6 +122,8 @@ static void test_results(void **state) {
          "in the results of 'bad-string'");
   expect(inst, "bad-utf8", NULL, 0, WEFT_TRAP_ABI,
          "string at 0x456 is not valid UTF-8 (byte 2)");
+  expect(inst, "bad-utf8-tail", NULL, 0, WEFT_TRAP_ABI,
+         "string at 0x460 is not valid UTF-8 (byte 9)");
   expect(inst, "bad-align", NULL, 0, WEFT_TRAP_ABI,
          "list pointer 0x44d is not 4-byte aligned");
   expect(inst, "bad-disc", NULL, 0, WEFT_TRAP_ABI,
@@ -243,9 +246,29 @@ static void test_host_calls(void **state) {
          "memory in the arguments of 'weft:hostile/host@0.1.0#echo'");
   expect(inst, "host-bad-utf8", NULL, 0, WEFT_TRAP_ABI,
          "not valid UTF-8 (byte 2) in the arguments of");
+  expect(inst, "host-bad-utf8-tail", NULL, 0, WEFT_TRAP_ABI,
+         "not valid UTF-8 (byte 9) in the arguments of");
   expect(inst, "host-bad-retptr", NULL, 0, WEFT_TRAP_ABI,
          "return area pointer 0xfffffffe is not 4-byte aligned");
   weft_instance_free(inst);
+}
+
+/* cabi_utf8_check reads ASCII 8 bytes at a time, the last word
+ * overlapping: it must agree with the byte-wise weft__utf8_check for every
+ * length and every position of a non-ASCII byte, valid or not. */
+static void test_utf8_words(void **state) {
+  (void)state;
+  static const uint8_t odd[][3] = {
+      {0xff, 0, 0}, {0xc3, 0xa9, 0}, {0xc3, 0, 0}, {0xe2, 0x82, 0xac}};
+  uint8_t s[48];
+  for (size_t len = 0; len <= 40; len++)
+    for (size_t at = 0; at <= len; at++)
+      for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        memset(s, 'a', sizeof s);
+        for (size_t j = 0; j < 3 && odd[k][j] && at + j < len; j++)
+          s[at + j] = odd[k][j];
+        assert_int_equal(cabi_utf8_check(s, len), weft__utf8_check(s, len));
+      }
 }
 
 static void test_bad_args(void **state) {
@@ -277,7 +300,7 @@ int main(void) {
       cmocka_unit_test(test_results),   cmocka_unit_test(test_post_return),
       cmocka_unit_test(test_cabi_realloc),   cmocka_unit_test(test_handles),
       cmocka_unit_test(test_host_calls), cmocka_unit_test(test_bad_args),
-      cmocka_unit_test(test_owned_at_reset),
+      cmocka_unit_test(test_owned_at_reset), cmocka_unit_test(test_utf8_words),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
