@@ -15,8 +15,11 @@
  * call) for each, and the ratio to native; Torvyn's published figure is
  * 4.5 us per element.
  *
- * Usage: flow_native BUILD_DIR [SECONDS [--weft-only]] (run by
- * bench/flow.sh; --weft-only runs the first flow alone, for a profiler). */
+ * Usage: flow_native BUILD_DIR [SECONDS [--weft-only [ELEMENTS]]] (run by
+ * bench/flow.sh; --weft-only runs the first flow alone, for a profiler:
+ * for SECONDS, or for ELEMENTS elements, which makes instruction counts
+ * repeatable: two runs of different lengths, subtracted, give the cost of
+ * an element without start-up). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,15 +178,18 @@ static void report(const char *label, double eps, double per, size_t hops,
   printf("\n");
 }
 
+/* Run `flow` for `ns` (or for `limit` elements, when not 0). */
 static void run_flow(weft_engine_t *engine, weft_wit_t *wit,
-                     weft__flow_t *flow, uint64_t ns, uint64_t deadline_ns,
-                     bool generic, weft__flow_totals_t *t) {
+                     weft__flow_t *flow, uint64_t ns, uint64_t limit,
+                     uint64_t deadline_ns, bool generic,
+                     weft__flow_totals_t *t) {
   weft_error_t err = {0};
   for (size_t i = 0; i < flow->nnodes; i++)
     flow->nodes[i].deadline_ns = deadline_ns;
   weft__flow_run_opts_t o = {.engine = engine,
                              .wit = wit,
-                             .duration_ns = ns,
+                             .duration_ns = limit ? 0 : ns,
+                             .limit = limit,
                              .stdin_fd = -1,
                              .stdout_fd = -1,
                              .log_fd = -1,
@@ -220,17 +226,20 @@ int main(int argc, char **argv) {
    * run does not favour either side. */
   uint64_t n1, n2;
   weft__flow_totals_t plain, timed, typed;
-  run_flow(engine, wit, flow, ns / 10, 0, false, &plain); /* warm up */
   if (argc > 3 && !strcmp(argv[3], "--weft-only")) { /* for profiling */
-    run_flow(engine, wit, flow, ns, 0, false, &plain);
+    uint64_t limit = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
+    run_flow(engine, wit, flow, ns / 10, limit ? 1000 : 0, 0, false,
+             &plain); /* warm up */
+    run_flow(engine, wit, flow, ns, limit, 0, false, &plain);
     printf("weft, no deadlines: %.1f ns/element\n",
            1e9 / plain.elements_per_s);
     return 0;
   }
+  run_flow(engine, wit, flow, ns / 10, 0, 0, false, &plain); /* warm up */
   double native_ns = native(ns / 2, &n1);
-  run_flow(engine, wit, flow, ns, 0, false, &plain);
-  run_flow(engine, wit, flow, ns, 1000000000ull, false, &timed);
-  run_flow(engine, wit, flow, ns, 0, true, &typed);
+  run_flow(engine, wit, flow, ns, 0, 0, false, &plain);
+  run_flow(engine, wit, flow, ns, 0, 1000000000ull, false, &timed);
+  run_flow(engine, wit, flow, ns, 0, 0, true, &typed);
   native_ns += native(ns / 2, &n2);
   uint64_t n_native = n1 + n2;
   double native_eps = (double)n_native * 1e9 / native_ns;

@@ -39,7 +39,7 @@ int weft__cabi_define_raw(weft_linker_t *linker, const char *name,
                                  fn, err);
 }
 
-__attribute__((noreturn, format(printf, 1, 2))) static void
+__attribute__((noreturn, cold, format(printf, 1, 2))) static void
 abi_trap(const char *fmt, ...) {
   char msg[sizeof ((weft_error_t *)0)->msg];
   int n = snprintf(msg, sizeof msg, "canonical ABI: ");
@@ -50,39 +50,40 @@ abi_trap(const char *fmt, ...) {
   weft__trap(WEFT_TRAP_ABI, msg);
 }
 
-/* Entry `h` of `ci`'s table holding a resource of `type`'s WIT type, or
- * NULL with `why` set. */
-static cabi_handle_t *typed(cabi_inst_t *ci, uint32_t h,
-                            const weft_resource_type_t *type, char *why,
-                            size_t size) {
+/* Why handle `h` of `ci`'s table is not a `type` (into why[size]). */
+static __attribute__((noinline, cold)) void
+untyped(cabi_inst_t *ci, uint32_t h, const weft_resource_type_t *type,
+        char *why, size_t size) {
   cabi_handle_t *e = ci ? cabi_handle_get(ci, h) : NULL;
   if (!e)
     snprintf(why, size, "unknown handle %u of resource '%s'", h,
              type->wt->name);
-  else if (e->res->type->wt != type->wt)
+  else
     snprintf(why, size, "handle %u is a '%s', where a '%s' is expected", h,
              e->res->type->wt->name, type->wt->name);
-  else
-    return e;
-  return NULL;
+}
+
+/* Entry `h` of `ci`'s table holding a resource of `type`'s WIT type, or
+ * NULL (then `untyped` says why). */
+static inline cabi_handle_t *typed(cabi_inst_t *ci, uint32_t h,
+                                   const weft_resource_type_t *type) {
+  cabi_handle_t *e =
+      ci && h - 1 < ci->nhandles ? &ci->handles[h - 1] : NULL;
+  if (!e || !e->res || e->res->type->wt != type->wt)
+    return NULL;
+  return e;
 }
 
 weft_resource_t *weft__cabi_borrowed(weft_instance_t *inst, uint32_t h,
                                      const weft_resource_type_t *type) {
-  char why[200];
-  cabi_handle_t *e = typed(cabi_inst_of(inst), h, type, why, sizeof why);
-  if (!e)
+  cabi_inst_t *ci = cabi_inst_of(inst);
+  cabi_handle_t *e = typed(ci, h, type);
+  if (__builtin_expect(!e, 0)) {
+    char why[200];
+    untyped(ci, h, type, why, sizeof why);
     abi_trap("%s in the arguments", why);
-  return e->res;
-}
-
-uint32_t weft__cabi_give(weft_instance_t *inst, weft_resource_t *res) {
-  uint32_t h;
-  if (cabi_handle_new(cabi_inst_of(inst), res, true, &h) < 0) {
-    weft_resource_drop(res);
-    abi_trap("too many handles in the results");
   }
-  return h;
+  return e->res;
 }
 
 uint8_t *weft__cabi_guest(weft_instance_t *inst, uint32_t ptr, uint64_t len,
@@ -139,27 +140,14 @@ uint32_t weft__cabi_copy_out(weft_instance_t *inst, const void *src,
     weft__trap(e.code == WEFT_ETRAP && e.detail ? e.detail : WEFT_TRAP_ABI,
                e.msg);
   if (len)
-    memcpy(weft__instance_memory0(inst)->data + ptr, src, len);
+    memcpy(weft__guest_ptr(weft__instance_memory0(inst), ptr, len), src,
+           len); /* guest_ptr marks the chunks written (runtime.h) */
   return ptr;
 }
 
 /* ---- exports ------------------------------------------------------------ */
 
 const char *weft__cabi_func_sig(const weft_func_t *f) { return f->sig; }
-
-int weft__cabi_lend(weft_instance_t *inst, weft_resource_t *res, uint32_t *h,
-                    weft_error_t *err) {
-  cabi_inst_t *ci = cabi_inst_of(inst);
-  if (!ci || !res || res->type->guest)
-    return WEFT_ERR(err, WEFT_EINVAL, "only host resources can be lent");
-  if (cabi_handle_new(ci, res, false, h) < 0) {
-    cabi_end_loans(ci);
-    return WEFT_ERR(err, WEFT_ELIMIT, "too many handles");
-  }
-  cabi_handle_get(ci, *h)->lent = true;
-  ci->lent++;
-  return 0;
-}
 
 int weft__cabi_copy_in(weft_instance_t *inst, const void *src, size_t len,
                        uint32_t *ptr, weft_error_t *err) {
@@ -169,7 +157,8 @@ int weft__cabi_copy_in(weft_instance_t *inst, const void *src, size_t len,
     return rc;
   }
   if (len)
-    memcpy(weft__instance_memory0(inst)->data + *ptr, src, len);
+    memcpy(weft__guest_ptr(weft__instance_memory0(inst), *ptr, len), src,
+           len); /* guest_ptr marks the chunks written (runtime.h) */
   return 0;
 }
 
@@ -237,13 +226,15 @@ weft_resource_t *weft__cabi_take(weft_instance_t *inst, uint32_t h,
                                  const weft_resource_type_t *type,
                                  weft_error_t *err) {
   cabi_inst_t *ci = cabi_inst_of(inst);
-  char why[200];
-  cabi_handle_t *e = typed(ci, h, type, why, sizeof why);
-  if (e && !e->own)
-    snprintf(why, sizeof why,
-             "handle %u of '%s' is borrowed and cannot be given away", h,
-             type->wt->name);
-  if (!e || !e->own) {
+  cabi_handle_t *e = typed(ci, h, type);
+  if (__builtin_expect(!e || !e->own, 0)) {
+    char why[200];
+    if (e)
+      snprintf(why, sizeof why,
+               "handle %u of '%s' is borrowed and cannot be given away", h,
+               type->wt->name);
+    else
+      untyped(ci, h, type, why, sizeof why);
     WEFT_ERR(err, WEFT_ETRAP, "canonical ABI: %s in the results", why);
     return NULL;
   }

@@ -13,7 +13,9 @@
  * it runs inside a guest call, so every helper below that can fail traps
  * (WEFT_TRAP_ABI for guest faults) and does not return.
  * Export side: lend, copy in, call, read the results, finish; these run
- * outside guest code and return errors. See docs/internals/cabi.md. */
+ * outside guest code and return errors. See docs/internals/cabi.md.
+ * Defined in cabi_fast.c, but for weft__cabi_give and weft__cabi_lend,
+ * which live beside the handle table in cabi_resource.c. */
 #ifndef WEFT_CABI_CABI_FAST_H
 #define WEFT_CABI_CABI_FAST_H
 

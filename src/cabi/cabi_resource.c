@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cabi/cabi_fast.h"
 #include "cabi/cabi_int.h"
 
 /* ---- resource objects ----------------------------------------------------
@@ -63,26 +64,68 @@ static void res_release(weft_resource_t *r) {
   res_nfree++;
 }
 
-int cabi_handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
-                    uint32_t *handle) {
+/* Room for one more handle at the end of the table: 0, or WEFT_ELIMIT /
+ * WEFT_ENOMEM. Out of line: the free list serves the steady state. */
+static __attribute__((noinline)) int handles_grow(cabi_inst_t *ci) {
+  uint32_t cap = ci->cap ? ci->cap * 2 : 16;
+  if (cap > (1u << 24))
+    return WEFT_ELIMIT;
+  cabi_handle_t *p = realloc(ci->handles, cap * sizeof *p);
+  if (!p)
+    return WEFT_ENOMEM;
+  ci->handles = p;
+  ci->cap = cap;
+  return 0;
+}
+
+/* cabi_handle_new, inlined into the fast-path helpers below. */
+static inline int handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
+                             uint32_t *handle) {
   uint32_t h = ci->free_head;
   if (h) {
     ci->free_head = ci->handles[h - 1].next_free;
   } else {
     if (ci->nhandles == ci->cap) {
-      uint32_t cap = ci->cap ? ci->cap * 2 : 16;
-      if (cap > (1u << 24))
-        return WEFT_ELIMIT;
-      cabi_handle_t *p = realloc(ci->handles, cap * sizeof *p);
-      if (!p)
-        return WEFT_ENOMEM;
-      ci->handles = p;
-      ci->cap = cap;
+      int rc = handles_grow(ci);
+      if (rc < 0)
+        return rc;
     }
     h = ++ci->nhandles;
   }
   ci->handles[h - 1] = (cabi_handle_t){.res = res, .own = own};
   *handle = h;
+  return 0;
+}
+
+int cabi_handle_new(cabi_inst_t *ci, weft_resource_t *res, bool own,
+                    uint32_t *handle) {
+  return handle_new(ci, res, own, handle);
+}
+
+/* Two helpers of cabi_fast.h, here rather than in cabi_fast.c so that
+ * handle_new inlines into them: flows call them several times per
+ * element. */
+uint32_t weft__cabi_give(weft_instance_t *inst, weft_resource_t *res) {
+  uint32_t h;
+  if (handle_new(cabi_inst_of(inst), res, true, &h) < 0) {
+    weft_resource_drop(res);
+    weft__trap(WEFT_TRAP_ABI,
+               "canonical ABI: too many handles in the results");
+  }
+  return h;
+}
+
+int weft__cabi_lend(weft_instance_t *inst, weft_resource_t *res, uint32_t *h,
+                    weft_error_t *err) {
+  cabi_inst_t *ci = cabi_inst_of(inst);
+  if (!ci || !res || res->type->guest)
+    return WEFT_ERR(err, WEFT_EINVAL, "only host resources can be lent");
+  if (handle_new(ci, res, false, h) < 0) {
+    cabi_end_loans(ci);
+    return WEFT_ERR(err, WEFT_ELIMIT, "too many handles");
+  }
+  ci->handles[*h - 1].lent = true;
+  ci->lent++;
   return 0;
 }
 
@@ -201,20 +244,25 @@ static uint32_t arg_u32(const weft_core_val_t *a) {
   return (uint32_t)a->of.i32;
 }
 
-static cabi_handle_t *get_typed(cabi_inst_t *ci,
-                                weft_resource_type_t *rt, uint32_t h) {
+/* Trap for handle `h`, which is not a `rt` of `ci`'s table. */
+static __attribute__((noreturn, noinline, cold)) void
+bad_handle(cabi_inst_t *ci, weft_resource_type_t *rt, uint32_t h) {
   char msg[160];
   cabi_handle_t *e = cabi_handle_get(ci, h);
-  if (!e) {
+  if (!e)
     snprintf(msg, sizeof msg, "canonical ABI: unknown handle %u of '%s'", h,
              rt->name);
-    weft__trap(WEFT_TRAP_ABI, msg);
-  }
-  if (e->res->type != rt) {
+  else
     snprintf(msg, sizeof msg, "canonical ABI: handle %u is a '%s', not a '%s'",
              h, e->res->type->name, rt->name);
-    weft__trap(WEFT_TRAP_ABI, msg);
-  }
+  weft__trap(WEFT_TRAP_ABI, msg);
+}
+
+static inline cabi_handle_t *get_typed(cabi_inst_t *ci,
+                                       weft_resource_type_t *rt, uint32_t h) {
+  cabi_handle_t *e = h - 1 < ci->nhandles ? &ci->handles[h - 1] : NULL;
+  if (__builtin_expect(!e || !e->res || e->res->type != rt, 0))
+    bad_handle(ci, rt, h);
   return e;
 }
 

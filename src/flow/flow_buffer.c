@@ -36,10 +36,10 @@ static size_t class_size(int k) { return (size_t)WEFT__FLOW_BUF_MIN << k; }
 
 /* The smallest class holding `n` bytes. */
 static int class_of(uint64_t n) {
-  int k = 0;
-  while (k < WEFT__FLOW_NCLASS - 1 && class_size(k) < n)
-    k++;
-  return k;
+  if (n <= WEFT__FLOW_BUF_MIN)
+    return 0;
+  int k = 64 - __builtin_clzll((n - 1) / WEFT__FLOW_BUF_MIN);
+  return k < WEFT__FLOW_NCLASS - 1 ? k : WEFT__FLOW_NCLASS - 1;
 }
 
 static void *block_get(weft__flow_pool_t *pool, int k) {
@@ -82,7 +82,7 @@ weft__flow_buf_t *weft__flow_buf_new(weft__flow_pool_t *pool, uint64_t hint,
     pool->headers = b->next_free;
   else if (!(b = malloc(sizeof *b)))
     goto nomem;
-  memset(b, 0, sizeof *b);
+  *b = (weft__flow_buf_t){0};
   if (!(b->data = block_get(pool, k))) {
     b->next_free = pool->headers;
     pool->headers = b;

@@ -356,12 +356,16 @@ static void raw_bytes(weft_instance_t *inst, uint32_t ret, const void *p,
   put_u32(r + 4, (uint32_t)len);
 }
 
-/* result<T, buffer-error> in the return area at `ret` (16 bytes): ok with
+/* The return area at `ret` of a result<T, buffer-error> (16 bytes). */
+static uint8_t *raw_ret16(weft_instance_t *inst, uint32_t ret) {
+  return weft__cabi_guest(inst, ret, 16, 4, "return area");
+}
+
+/* result<T, buffer-error> into return area `r` (raw_ret16): ok with
  * `handle` as T when `tag` < 0, else err(tag) (msg: allocation-failed's
  * text). */
-static void raw_result(weft_instance_t *inst, uint32_t ret, int tag,
+static void raw_result(weft_instance_t *inst, uint8_t *r, int tag,
                        uint32_t handle, const char *msg) {
-  uint8_t *r = weft__cabi_guest(inst, ret, 16, 4, "return area");
   r[0] = tag >= 0;
   if (tag < 0) {
     put_u32(r + 4, handle);
@@ -410,7 +414,7 @@ static void raw_mbuf_write(weft_instance_t *inst, uint32_t self,
   const uint8_t *p = weft__cabi_guest(inst, ptr, len, 1, "list<u8>");
   const char *msg;
   int tag = put(n, b, off, p, len, WEFT__COPY_WRITE, &msg);
-  raw_result(inst, ret, tag, 0, msg);
+  raw_result(inst, raw_ret16(inst, ret), tag, 0, msg);
 }
 
 static void raw_mbuf_append(weft_instance_t *inst, uint32_t self,
@@ -420,7 +424,7 @@ static void raw_mbuf_append(weft_instance_t *inst, uint32_t self,
   const uint8_t *p = weft__cabi_guest(inst, ptr, len, 1, "list<u8>");
   const char *msg;
   int tag = put(n, b, b->len, p, len, WEFT__COPY_APPEND, &msg);
-  raw_result(inst, ret, tag, 0, msg);
+  raw_result(inst, raw_ret16(inst, ret), tag, 0, msg);
 }
 
 static uint64_t raw_mbuf_size(weft_instance_t *inst, uint32_t self) {
@@ -441,23 +445,23 @@ static uint32_t raw_mbuf_freeze(weft_instance_t *inst, uint32_t self) {
 static void raw_allocate(weft_instance_t *inst, uint64_t hint,
                          uint32_t ret) {
   rnode_t *n = node_of(inst);
-  weft__cabi_guest(inst, ret, 16, 4, "return area");
+  uint8_t *r = raw_ret16(inst, ret);
   weft_error_t e; /* not zeroed: 280 bytes, on the hot path */
   e.code = e.detail = 0;
   e.msg[0] = 0;
   weft__flow_buf_t *b = weft__flow_buf_new(pool_of(n), hint, &e);
   if (!b) {
-    raw_result(inst, ret, e.code == WEFT_ELIMIT ? BE_CAPACITY : BE_ALLOC, 0,
+    raw_result(inst, r, e.code == WEFT_ELIMIT ? BE_CAPACITY : BE_ALLOC, 0,
                "out of memory");
     return;
   }
-  weft_resource_t *r = weft_resource_new(n->t_mbuf, b);
-  if (!r) {
+  weft_resource_t *res = weft_resource_new(n->t_mbuf, b);
+  if (!res) {
     weft__flow_buf_release(pool_of(n), b);
-    raw_result(inst, ret, BE_ALLOC, 0, "out of memory");
+    raw_result(inst, r, BE_ALLOC, 0, "out of memory");
     return;
   }
-  raw_result(inst, ret, -1, weft__cabi_give(inst, r), NULL);
+  raw_result(inst, r, -1, weft__cabi_give(inst, res), NULL);
 }
 
 /* ---- resources ---------------------------------------------------------- */

@@ -176,6 +176,11 @@ static size_t emit(weft__flow_run_t *r, rnode_t *n, weft__flow_elem_t *e,
 /* An output of `n`'s role. */
 static void emit_out(weft__flow_run_t *r, rnode_t *n, weft__flow_elem_t *e) {
   n->st.out++;
+  if (n->nout == 1 && !r->edges[n->outs[0]].dead_letter && !r->failed &&
+      n->spec->role != WEFT__FLOW_ROUTER) { /* what emit does, in short */
+    deliver(r, n, n->outs[0], e);
+    return;
+  }
   emit(r, n, e, "", 0, false);
 }
 
@@ -415,8 +420,8 @@ static bool source_step(weft__flow_run_t *r, rnode_t *n, uint64_t now) {
 
 /* Take the next input into n->held, round robin over the input edges. */
 static bool take_input(weft__flow_run_t *r, rnode_t *n) {
-  for (size_t k = 0; k < n->nin; k++) {
-    size_t i = (n->next_in + k) % n->nin;
+  size_t i = n->next_in < n->nin ? n->next_in : 0; /* no division */
+  for (size_t k = 0; k < n->nin; k++, i = i + 1 < n->nin ? i + 1 : 0) {
     if (weft__flow_queue_pop(&r->edges[n->ins[i]].q, &n->held)) {
       n->next_in = i + 1;
       n->has_held = true;
