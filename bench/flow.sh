@@ -12,6 +12,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 LIBS=${LIBS:--lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl \
 -ldl -lpthread -lm}
 for g in source_count processor_upper sink_collect; do
@@ -25,5 +28,5 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   -Iinclude -Isrc -o "$out/flow_native" \
-  bench/flow_native.c "$BUILD/libweft.a" $LIBS
+  bench/flow_native.c "$LIB" $LIBS
 "$out/flow_native" "$BUILD" "${FLOW_SECONDS:-5}"

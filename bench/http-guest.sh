@@ -10,6 +10,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 LIBS=${LIBS:--lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl \
 -ldl -lpthread -lm}
 if [ ! -f examples/hello/hello.wasm ]; then
@@ -20,5 +23,5 @@ out=$BUILD/bench
 mkdir -p "$out"
 # shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude \
-  -Isrc -o "$out/http_guest" bench/http_guest.c "$BUILD/libweft.a" $LIBS
+  -Isrc -o "$out/http_guest" bench/http_guest.c "$LIB" $LIBS
 "$out/http_guest" "${1:-${HTTP_GUEST_N:-50000}}"

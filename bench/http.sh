@@ -15,6 +15,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 WRK_ARGS=${WRK_ARGS:--t1 -c16 -d5s}
 ROUNDS=${ROUNDS:-3}
 CC=${CC:-cc}
@@ -26,7 +29,7 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   -Iinclude -Isrc -o "$out/http_native" \
-  bench/http_native.c "$BUILD/libweft.a" $LIBS
+  bench/http_native.c "$LIB" $LIBS
 
 tmp=$(mktemp -d)
 pids=""

@@ -194,7 +194,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   weft_error_t err = {0};
-  weft_engine_config_t ec = {.opt_level = -1};
+  /* As `weft up` compiles it: with write tracking. */
+  weft_engine_config_t ec = {.opt_level = -1, .track_writes = true};
   weft_engine_t *engine = weft_engine_new(&ec, &err);
   if (!engine)
     die("engine", &err);

@@ -7,6 +7,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 # What libweft.a needs (the Makefile's LIBS when it passes them).
 LIBS=${LIBS:--lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl \
 -ldl -lpthread -lm}
@@ -26,12 +29,12 @@ wat2wasm bench/tiny.wat -o "$out/tiny.wasm"
 # shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   -Iinclude -Isrc -o "$out/bench" \
-  bench/bench.c "$BUILD/libweft.a" $LIBS
+  bench/bench.c "$LIB" $LIBS
 "$out/bench" "$BUILD"
 # shellcheck disable=SC2086
 ${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   -Iinclude -Isrc -o "$out/calls" \
-  bench/calls.c "$BUILD/libweft.a" $LIBS
+  bench/calls.c "$LIB" $LIBS
 "$out/calls" "$BUILD"
 BUILD=$BUILD sh bench/http.sh
 # One script per capability beside it: trigger event latency, flows, units.

@@ -17,6 +17,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 EVENTS=${1:-300}
 CC=${CC:-cc}
 LIBS=${LIBS:--lsodium -ljansson -lmicrohttpd -lsqlite3 -lhiredis -lcurl \
@@ -33,7 +36,7 @@ done
 # shellcheck disable=SC2086
 $CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   -Iinclude -Isrc -o "$out/trigger_latency" \
-  bench/trigger_latency.c "$BUILD/libweft.a" $LIBS
+  bench/trigger_latency.c "$LIB" $LIBS
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

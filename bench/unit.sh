@@ -9,6 +9,9 @@
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# libweft with gcc's intermediate code (Makefile: LTO), when built so.
+LIB=$BUILD/libweft-lto.a
+[ -f "$LIB" ] || LIB=$BUILD/libweft.a
 STEPS=${1:-300}
 LONG=${2:-100000}
 CC=${CC:-cc}
@@ -22,8 +25,9 @@ clang --target=wasm32-wasi --sysroot=/usr -O2 -Isdk/c/include \
   -mexec-model=reactor -o "$out/unit_trivial.wasm" bench/unit_trivial.c \
   sdk/c/src/unit.c
 # shellcheck disable=SC2086
-$CC -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$out/unit_bench" \
-  bench/unit_bench.c "$BUILD/libweft.a" $LIBS
+$CC -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE -Iinclude -Isrc \
+  -o "$out/unit_bench" \
+  bench/unit_bench.c "$LIB" $LIBS
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weft-unit-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -179,7 +179,7 @@ int weft_call_func(weft_instance_t *inst, const weft_func_t *f,
   cabi_flatvals_t out = {flat, CABI_MAX_FLAT_PARAMS, 0};
   int rc = 0;
   if (f->params_in_memory) {
-    uint32_t ptr, size, align, off = 0;
+    uint32_t ptr = 0, size, align, off = 0;
     cabi_seq_layout(&cx, wf->params, wf->nparams, 0, &size, &align, &off);
     rc = cabi_realloc(&cx, align, size, &ptr);
     for (size_t i = 0; rc == 0 && i < nargs; i++) {

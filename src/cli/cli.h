@@ -57,5 +57,9 @@ weft_engine_t *cli_engine(void);
 /* The same, compiling guests so that every NaN is canonical (weft unit:
  * replays give the same bits on any machine). */
 weft_engine_t *cli_engine_canonical_nans(void);
+/* The same, compiling guests to mark the memory they write, so that an
+ * instance reset rewrites only that (weft up: an instance is reset after
+ * every request or event). */
+weft_engine_t *cli_engine_track_writes(void);
 
 #endif

@@ -82,7 +82,9 @@ int cmd_up(int argc, char **argv) {
     }
   }
   err = (weft_error_t){0};
-  if (!(cfg->engine = cli_engine()))
+  /* Instances are reset after every request or event: compiled code that
+   * marks what it writes makes each reset rewrite only that. */
+  if (!(cfg->engine = cli_engine_track_writes()))
     goto out;
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);

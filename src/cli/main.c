@@ -72,10 +72,11 @@ int cli_parse_size(const char *s, uint64_t *bytes) {
   return weft__parse_size(s, bytes);
 }
 
-static weft_engine_t *engine(bool canonical_nans) {
+static weft_engine_t *engine(bool canonical_nans, bool track_writes) {
   weft_error_t err = {0};
   weft_engine_config_t cfg = {.opt_level = -1, .progress = 1,
-                              .canonical_nans = canonical_nans};
+                              .canonical_nans = canonical_nans,
+                              .track_writes = track_writes};
   weft_engine_t *e = weft_engine_new(&cfg, &err);
   if (!e) {
     cli_fail(&err);
@@ -84,9 +85,11 @@ static weft_engine_t *engine(bool canonical_nans) {
   return e;
 }
 
-weft_engine_t *cli_engine(void) { return engine(false); }
+weft_engine_t *cli_engine(void) { return engine(false, false); }
 
-weft_engine_t *cli_engine_canonical_nans(void) { return engine(true); }
+weft_engine_t *cli_engine_canonical_nans(void) { return engine(true, false); }
+
+weft_engine_t *cli_engine_track_writes(void) { return engine(false, true); }
 
 /* Descriptors 0-2 closed by our parent would be reused by the next file
  * we open, and a guest would read or write it as stdio: fill them. */

@@ -3,7 +3,8 @@
  *
  * Key: SHA-256 over the module's hash, WEFT_ABI_VERSION, the version of the
  * rewrite of wasm2c's output (rewrite.c), the NaN rewrite's version when
- * the engine makes NaNs canonical, and the identity of the tools (see
+ * the engine makes NaNs canonical, the write-tracking rewrite's when it
+ * tracks writes, and the identity of the tools (see
  * engine.c). Entries are written to a private temporary directory and
  * renamed into place, so concurrent weft processes compiling the same
  * module never see a partial file; a damaged entry is detected at load (see
@@ -48,6 +49,8 @@ char *weft__cache_path(weft_engine_t *e, const char *sha, const char *ext) {
   /* Nothing added without it: existing cache entries stay valid. */
   if (e->canonical_nans)
     weft__buf_puts(&b, "|" WEFT_REWRITE_NANS_VERSION);
+  if (e->track_writes)
+    weft__buf_puts(&b, "|" WEFT_REWRITE_TRACK_VERSION);
   for (size_t i = 0; i < sizeof cc_flags / sizeof cc_flags[0]; i++)
     weft__buf_printf(&b, "|%s", cc_flags[i]);
   weft__sha256_hex(b.data, b.len, key);
@@ -213,6 +216,26 @@ int weft__compile(weft_engine_t *e, const weft__wasm_t *w,
   if ((rc = weft__rewrite(csrc, clen, &shim)) < 0) {
     rc = WEFT_ERR(err, WEFT_ENOMEM, "out of memory");
     goto out;
+  }
+  /* Write tracking last, over what the other rewrites made: it marks
+   * their stores too. As with NaNs, text it cannot handle is an error. */
+  if (e->track_writes) {
+    weft__buf_t track;
+    weft__buf_init(&track);
+    const char *text = rc > 0 ? shim.data : csrc;
+    size_t tlen = rc > 0 ? shim.len : clen;
+    if ((rc = weft__rewrite_track(text, tlen, &track)) < 0) {
+      weft__buf_release(&track);
+      rc = rc == WEFT_ENOMEM
+               ? WEFT_ERR(err, WEFT_ENOMEM, "out of memory")
+               : WEFT_ERR(err, WEFT_EUNSUPPORTED,
+                          "cannot compile '%s' with write tracking: "
+                          "unexpected wasm2c output", name);
+      goto out;
+    }
+    weft__buf_release(&shim);
+    shim = track; /* shim takes the buffer's text */
+    rc = 1;
   }
   if (rc > 0 || e->canonical_nans) {
     const char *text = rc > 0 ? shim.data : csrc;

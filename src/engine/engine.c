@@ -85,6 +85,8 @@ weft_engine_t *weft_engine_new(const weft_engine_config_t *cfg,
   e->no_cache = cfg->no_cache;
   const char *nans = getenv("WEFT_CANONICAL_NANS");
   e->canonical_nans = cfg->canonical_nans || (nans && !strcmp(nans, "1"));
+  const char *track = getenv("WEFT_TRACK_WRITES");
+  e->track_writes = cfg->track_writes || (track && !strcmp(track, "1"));
   char a[PATH_MAX + 64], b2[PATH_MAX + 64];
   tool_identity(e->cc, a, sizeof a);
   tool_identity("wasm2c", b2, sizeof b2);

@@ -8,6 +8,7 @@
 
 #include <wasm-rt.h>
 
+#include "runtime/runtime.h"
 #include "weft.h"
 
 /* A raw host function is called straight from guest code with the C
@@ -74,11 +75,16 @@ int weft__instance_call(weft_instance_t *inst, const void *func,
 wasm_rt_memory_t *weft__instance_memory0(weft_instance_t *inst);
 
 /* Checked guest pointer: the host address of [ptr, ptr+len) in `mem`, or
- * NULL when out of bounds. */
+ * NULL when out of bounds. The range is marked written in `mem`'s dirty
+ * map (runtime.h), whether the caller writes it or only reads it: a reset
+ * of a module compiled with write tracking puts back only marked chunks,
+ * so host code must write guest memory only through this (or mark what it
+ * writes with weft__rt_mem_mark). */
 static inline uint8_t *weft__guest_ptr(wasm_rt_memory_t *mem, uint64_t ptr,
                                        uint64_t len) {
   if (!mem || ptr > mem->size || len > mem->size - ptr)
     return NULL;
+  weft__rt_mem_mark(mem->data, ptr, len);
   return mem->data + ptr;
 }
 

@@ -17,6 +17,7 @@ struct weft_engine {
   int progress;
   int no_cache;
   int canonical_nans; /* rewrite_nans compiled code; part of cache keys */
+  int track_writes;   /* rewrite_track compiled code; part of cache keys */
   char tool_id[2 * 4096 + 256]; /* identity of cc and wasm2c, part of cache keys */
 };
 

@@ -16,10 +16,13 @@
  * after the first instantiation (the compiled instance's fields, each
  * memory's non-zero 4 KiB pages and size, each table's elements and size)
  * and a reset puts it back in place, writing every byte the memory has
- * made accessible since (zero, or the saved bytes) and shrinking what grew.
+ * made accessible since (zero, or the saved bytes; with write tracking,
+ * only the 4 KiB chunks marked written: runtime/memory.c) and shrinking
+ * what grew.
  * The guest cannot tell the two apart; nothing runs in it. Other modules
  * are instantiated again, their start function run again.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +31,6 @@
 
 _Static_assert(sizeof(weft__abi_val_t) == sizeof(weft_core_val_t),
                "weft__abi_val_t mirrors weft_core_val_t");
-
-typedef struct call {
-  weft__abi_tramp_t tramp;
-  void (*fn)(void *, weft__abi_slot_t *);
-  void *w2c;
-  weft__abi_slot_t *slots;
-  const weft__abi_val_t *args;
-  weft__abi_val_t *results;
-  weft__rt_allocs_t *allocs; /* instantiation: where memories, tables go */
-} call_t;
 
 /* Memories in a saved image: at most this many bytes in all. Saving reads
  * them all once per instance and keeps their non-zero pages; the gain is
@@ -57,9 +50,11 @@ typedef struct weft__inst_image {
   } at[];
 } image_t;
 
-static int trap_error(weft_instance_t *inst, const weft__exec_t *ex,
-                      weft_error_t *err) {
-  if (ex->exited) {
+/* The error for a call that `ex` says trapped or exited. Out of the way
+ * of the calls that return. */
+__attribute__((cold, noinline)) static int
+trap_error(weft_instance_t *inst, const weft__exec_t *ex, weft_error_t *err) {
+  if (ex->trap == WEFT__EXEC_EXIT) {
     WEFT_ERR(err, WEFT_EEXIT, "guest exited with status %d",
              ex->exit_status);
     if (err)
@@ -82,35 +77,47 @@ static int trap_error(weft_instance_t *inst, const weft__exec_t *ex,
   return WEFT_ETRAP;
 }
 
-/* Run c->fn or c->tramp as a guest call of `inst`. */
-static int guarded(weft_instance_t *inst, call_t *c, weft_error_t *err) {
+/* Run fn(ctx, args, results) (a trampoline of the shim, abi.h) as a guest
+ * call of `inst`; `allocs`: where instantiation notes its memories and
+ * tables, or NULL. Only the fields of the weft__exec_t the call reads are
+ * set (runtime.h); what unwinds it sets the rest. The jump buffer is set
+ * after weft__exec_enter: only host code runs in between, which nothing
+ * unwinds. Not inlined (WEFT__JMP_FRAME). */
+WEFT__JMP_FRAME static int guarded(weft_instance_t *inst,
+                                   weft__abi_tramp_t fn, void *ctx,
+                                   const weft__abi_val_t *args,
+                                   weft__abi_val_t *results,
+                                   weft__rt_allocs_t *allocs,
+                                   weft_error_t *err) {
   weft__exec_t ex;
-  ex.inst = inst;
-  ex.trap = 0;
-  ex.exited = 0;
-  ex.trap_pc = NULL;
-  ex.msg[0] = 0;
   ex.max_memory = inst->limits.max_memory;
   ex.max_table = inst->limits.max_table;
-  ex.allocs = c->allocs;
-  /* An event's deadline (runtime.h) replaces the per-call one: no clock
-   * read for each of the many guest entries of one request. */
-  uint64_t event_ns = weft__rt_event_deadline();
-  ex.deadline_ns = event_ns                   ? event_ns
-                   : inst->limits.deadline_ns ? weft__now_ns() +
-                                                    inst->limits.deadline_ns
-                                              : 0;
-  if (sigsetjmp(ex.jb, 0) == 0) {
-    weft__exec_enter(&ex);
-    if (c->tramp)
-      c->tramp(c->w2c, c->args, c->results);
-    else
-      c->fn(c->w2c, c->slots);
+  ex.allocs = allocs;
+  /* An event's deadline (runtime.h) replaces the per-call one. It was
+   * published when the event opened, and no call under it publishes an
+   * earlier one: the call has none of its own to put in force (0), and
+   * no clock is read for each of the many guest entries of a request. */
+  uint64_t deadline_ns = 0;
+  if (inst->limits.deadline_ns && !weft__rt_event_deadline())
+    deadline_ns = weft__now_ns() + inst->limits.deadline_ns;
+  ex.deadline_ns = deadline_ns;
+  weft__exec_enter(&ex);
+  if (WEFT__SETJMP(ex.jb) == 0) {
+    fn(ctx, args, results);
     weft__exec_leave(&ex);
     return 0;
   }
   weft__exec_leave(&ex);
   return trap_error(inst, &ex, err);
+}
+
+/* Instantiation as a trampoline for guarded: `i` is the instance. */
+static void instantiate_tramp(void *i, const weft__abi_val_t *args,
+                              weft__abi_val_t *results) {
+  (void)args;
+  (void)results;
+  weft_instance_t *inst = i;
+  inst->module->abi->instantiate(inst->w2c, inst->slots);
 }
 
 void weft__call_host(weft__abi_slot_t *slot, const weft__abi_val_t *args,
@@ -185,6 +192,9 @@ static int bind_instance(weft_instance_t *inst, uint32_t k,
     uint64_t max = decl && decl->has_max ? decl->max : mem->max_pages;
     if (!limits_ok(mem->pages, has_max, max, &im->u.memory))
       goto incompatible;
+    /* The importer's writes are not marked in the exporter's map: every
+     * reset of the exporter rewrites all of it from now on. */
+    weft__rt_mem_share(mem);
     s->ptr = mem;
     return 0;
   }
@@ -354,12 +364,16 @@ static void image_save(weft_instance_t *inst, const weft__rt_allocs_t *a) {
   if (!im || !(im->w2c = malloc(size ? size : 1)))
     goto fail;
   memcpy(im->w2c, inst->w2c, size);
+  /* Code compiled with write tracking says so (rewrite.c); a reset then
+   * puts back only the chunks it marked. */
+  int tracked = dlsym(m->dl, "weft_tracks_writes") != NULL;
   for (size_t i = 0; i < a->n; i++, im->n++) {
     int kind = a->at[i].kind;
     im->at[i].kind = kind;
     im->at[i].off = (size_t)((unsigned char *)a->at[i].ptr - inst->w2c);
     if (kind == WEFT__RT_MEMORY
-            ? weft__rt_mem_image_save(a->at[i].ptr, &im->at[i].mem) < 0
+            ? weft__rt_mem_image_save(a->at[i].ptr, tracked,
+                                      &im->at[i].mem) < 0
             : weft__rt_table_image_save(a->at[i].ptr, kind,
                                         &im->at[i].table) < 0)
       goto fail;
@@ -403,13 +417,9 @@ static int instantiate(weft_instance_t *inst, weft_error_t *err) {
   if (rc < 0)
     return rc;
   weft__rt_allocs_t allocs = {.n = 0};
-  call_t c = {.fn = inst->module->abi->instantiate,
-              .w2c = inst->w2c,
-              .slots = inst->slots,
-              .allocs = &allocs};
   inst->live = 1;
   inst->mem0 = find_memory0(inst, NULL);
-  rc = guarded(inst, &c, err);
+  rc = guarded(inst, instantiate_tramp, inst, NULL, NULL, &allocs, err);
   if (rc == 0 && !inst->image && !inst->no_image)
     image_save(inst, &allocs);
   return rc;
@@ -499,11 +509,8 @@ int weft__instance_call(weft_instance_t *inst, const void *func,
                         const weft_core_val_t *args, weft_core_val_t *results,
                         weft_error_t *err) {
   const weft__abi_export_t *ae = func;
-  call_t c = {.tramp = ae->tramp,
-              .w2c = inst->w2c,
-              .args = (const weft__abi_val_t *)args,
-              .results = (weft__abi_val_t *)results};
-  return guarded(inst, &c, err);
+  return guarded(inst, ae->tramp, inst->w2c, (const weft__abi_val_t *)args,
+                 (weft__abi_val_t *)results, NULL, err);
 }
 
 weft_module_t *weft__instance_module(weft_instance_t *inst) {
@@ -607,6 +614,9 @@ uint8_t *weft_instance_memory(weft_instance_t *inst, const char *name,
     return NULL;
   if (size)
     *size = mem->size;
+  /* The caller may write anywhere, unmarked: the next reset rewrites all
+   * of the memory. */
+  weft__rt_mem_dirty_all(mem);
   return mem->data;
 }
 
@@ -626,9 +636,9 @@ void weft__instance_exit(weft_instance_t *inst, int status) {
   weft__exec_t *ex = weft__exec_current();
   if (!ex)
     abort();
-  ex->exited = 1;
+  ex->trap = WEFT__EXEC_EXIT;
   ex->exit_status = status;
-  siglongjmp(ex->jb, 1);
+  WEFT__LONGJMP(ex->jb);
 }
 
 void weft_instance_set_data(weft_instance_t *inst, void *data) {

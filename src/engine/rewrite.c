@@ -1,5 +1,6 @@
 /* rewrite.c - rewrites of wasm2c's C output, done on its text: loads and
- * stores for speed, and canonical NaNs on request (at the end of the file).
+ * stores for speed, and on request canonical NaNs and write tracking (at
+ * the end of the file).
  *
  * wasm2c 1.0.32 writes each load and store as a call such as
  * `f64_load(&instance->w2c_memory, addr)` (an imported memory:
@@ -441,4 +442,143 @@ oom:
 unsupported:
   out->len = start;
   return WEFT_EUNSUPPORTED;
+}
+
+/* ---- write tracking ----------------------------------------------------
+ *
+ * A reset puts back only the 4 KiB chunks of a memory that may have been
+ * written (runtime/memory.c): so every write the compiled code makes marks
+ * its chunk in the map before the memory's data (runtime.h), one byte per
+ * chunk at data[(addr >> 12) - 2 MiB]. wasm2c 1.0.32 writes memory in
+ * these places only, each edited here:
+ *
+ *  - DEFINE_STORE's store helpers (i32_store ... i64_store32): the chunk
+ *    of the first byte is marked before the store (one shift and one byte
+ *    store); a store straddling two chunks writes at most 7 bytes into the
+ *    next, which a reset rewrites with every marked chunk;
+ *  - their `_b` twins (WEFT_STORE_B), which function bodies call, the
+ *    same way. The mark is a second store for every store: store-bound
+ *    loops (gemm, jacobi2d) take about 1.4 times as long. Skipping the
+ *    mark when the function's previous store marked the same chunk (a
+ *    compare and a branch instead of a store) measured no better overall
+ *    (gemm a little faster, sieve and nbody slower), so it is not done;
+ *  - memory_fill, memory_copy (its destination), and LOAD_DATA, behind
+ *    memory_init and the active data segments: every chunk of the range,
+ *    after the range check.
+ *
+ * Nothing else in the output writes memory: atomics and SIMD are not
+ * enabled (their text is refused all the same). The output also defines
+ * `weft_tracks_writes`, which the engine looks up to know the code marks.
+ * Text not laid out as expected is an error: code that writes without
+ * marking would let a reset leave one request's data for the next. */
+
+static const char track_prelude[] =
+    "/* weft " WEFT_REWRITE_TRACK_VERSION ": every write to a memory marks "
+    "its 4 KiB chunks in the map\n * before the memory's data (see weft's "
+    "rewrite.c and memory.c). */\n"
+    "#if WABT_BIG_ENDIAN\n"
+    "#error \"weft: big-endian hosts are not supported\"\n"
+    "#endif\n"
+    "#define WEFT_MAP_BYTES 2097152\n"
+    "#define WEFT_MARK(data, addr) \\\n"
+    "  ((data)[(s64)((u64)(addr) >> 12) - WEFT_MAP_BYTES] = 1)\n"
+    "static inline void weft__mark_range(u8* data, u64 addr, u64 n) {\n"
+    "  if (n)\n"
+    "    memset(data - WEFT_MAP_BYTES + (addr >> 12), 1,\n"
+    "           ((addr + n - 1) >> 12) - (addr >> 12) + 1);\n"
+    "}\n"
+    "__attribute__((visibility(\"default\"))) const int weft_tracks_writes "
+    "= 1;\n\n";
+
+/* One edit: `insert` goes before `at`, which is in `needle`, which must
+ * occur exactly once (when `need` is NULL or occurs in the text). */
+static const struct {
+  const char *needle, *at, *insert, *need;
+} track_edits[] = {
+    {"#if WABT_BIG_ENDIAN\nstatic inline void load_data(",
+     "#if WABT_BIG_ENDIAN\n", track_prelude, NULL},
+    {"#define LOAD_DATA(m, o, i, s)      \\\n"
+     "  do {                             \\\n"
+     "    RANGE_CHECK((&m), o, s);       \\\n"
+     "    load_data(&(m.data[o]), i, s); \\\n"
+     "  } while (0)\n",
+     "    load_data(&(m.data[o]), i, s); \\\n",
+     "    weft__mark_range(m.data, o, s); \\\n", NULL},
+    {"#define DEFINE_STORE(name, t1, t2)                                     "
+     "\\\n"
+     "  static inline void name(wasm_rt_memory_t* mem, u64 addr, t2 value) "
+     "{ \\\n"
+     "    MEMCHECK(mem, addr, t1);                                           "
+     "\\\n"
+     "    t1 wrapped = (t1)value;                                            "
+     "\\\n"
+     "    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            "
+     "\\\n"
+     "  }\n",
+     "    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            "
+     "\\\n",
+     "    WEFT_MARK(mem->data, addr);                                        "
+     "\\\n", NULL},
+    {"static inline void memory_fill(wasm_rt_memory_t* mem, u32 d, u32 val, "
+     "u32 n) {\n"
+     "  RANGE_CHECK(mem, d, n);\n"
+     "  memset(mem->data + d, val, n);\n"
+     "}\n",
+     "  memset(mem->data + d, val, n);\n",
+     "  weft__mark_range(mem->data, d, n);\n", NULL},
+    {"  RANGE_CHECK(dest, dest_addr, n);\n"
+     "  RANGE_CHECK(src, src_addr, n);\n"
+     "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
+     "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
+     "  weft__mark_range(dest->data, dest_addr, n);\n", NULL},
+    {"    t1 wrapped = (t1)value;                                   \\\n"
+     "    wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1));        \\\n",
+     "    wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1));        \\\n",
+     "    WEFT_MARK(base, addr);                                    \\\n",
+     "#define WEFT_STORE_B("},
+};
+#define NTRACK_EDITS (sizeof track_edits / sizeof track_edits[0])
+
+/* Text that writes memory in ways not edited above. */
+static const char *const track_refused[] = {"DEFINE_ATOMIC_STORE", "simde",
+                                            "v128_store"};
+
+int weft__rewrite_track(const char *src, size_t len, weft__buf_t *out) {
+  size_t start = out->len;
+  const char *pos[NTRACK_EDITS];
+  size_t order[NTRACK_EDITS], n = 0;
+  for (size_t i = 0; i < sizeof track_refused / sizeof *track_refused; i++)
+    if (memmem(src, len, track_refused[i], strlen(track_refused[i])))
+      return WEFT_EUNSUPPORTED;
+  for (size_t i = 0; i < NTRACK_EDITS; i++) {
+    const char *needle = track_edits[i].needle, *need = track_edits[i].need;
+    size_t nlen = strlen(needle);
+    if (need && !memmem(src, len, need, strlen(need)))
+      continue;
+    const char *p = memmem(src, len, needle, nlen);
+    if (!p || memmem(p + 1, (size_t)(src + len - p - 1), needle, nlen))
+      return WEFT_EUNSUPPORTED; /* missing, or not the only one */
+    pos[i] = p + (strstr(needle, track_edits[i].at) - needle);
+    /* in text order (insertion sort: a handful) */
+    size_t k = n++;
+    while (k > 0 && pos[order[k - 1]] > pos[i]) {
+      order[k] = order[k - 1];
+      k--;
+    }
+    order[k] = i;
+  }
+  const char *copied = src;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = order[k];
+    if (weft__buf_add(out, copied, (size_t)(pos[i] - copied)) < 0 ||
+        weft__buf_puts(out, track_edits[i].insert) < 0)
+      goto oom;
+    copied = pos[i];
+  }
+  if (weft__buf_add(out, copied, (size_t)(src + len - copied)) < 0)
+    goto oom;
+  return (int)n;
+oom:
+  out->len = start;
+  return WEFT_ENOMEM;
 }

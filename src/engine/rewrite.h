@@ -1,5 +1,6 @@
 /* rewrite.h - rewrites of wasm2c's C output before it is compiled: for
- * speed (loads and stores) and, on request, for canonical NaNs. */
+ * speed (loads and stores) and, on request, for canonical NaNs and for
+ * tracking writes. */
 #ifndef WEFT_ENGINE_REWRITE_H
 #define WEFT_ENGINE_REWRITE_H
 
@@ -32,5 +33,19 @@ int weft__rewrite(const char *src, size_t len, weft__buf_t *out);
  * code cannot be made canonical: do not compile it), or WEFT_ENOMEM; on
  * error `out` is as it was. */
 int weft__rewrite_nans(const char *src, size_t len, weft__buf_t *out);
+
+/* Names the write-tracking rewrite; part of the cache key of modules
+ * compiled with it. Change it whenever weft__rewrite_track changes. */
+#define WEFT_REWRITE_TRACK_VERSION "track1"
+
+/* Append to `out` wasm2c 1.0.32's .c output `src` (`len` bytes), after
+ * weft__rewrite if it applies, made to mark every 4 KiB chunk of a memory
+ * it writes in the memory's dirty map (runtime.h): stores (wasm2c's and
+ * the `_b` ones), memory.fill, memory.copy, memory.init and data
+ * segments; it then defines the symbol `weft_tracks_writes`. Returns the
+ * number of places edited, or WEFT_EUNSUPPORTED when the text is not laid
+ * out as expected (then the code would write unmarked: do not compile
+ * it), or WEFT_ENOMEM; on error `out` is as it was. */
+int weft__rewrite_track(const char *src, size_t len, weft__buf_t *out);
 
 #endif

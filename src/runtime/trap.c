@@ -41,22 +41,18 @@
 #define RETRY_NS 1000000 /* re-signal period once a deadline has passed */
 #define MAX_CODE 4096
 
+/* What the watchdog and the handlers know of a thread besides its calls
+ * (weft__rt_thread, runtime.h). */
 typedef struct thread_state {
-  int ready;
+  weft__rt_thread_t *rt; /* the thread's weft__rt_thread */
   void *altstack;
   uintptr_t stack_lo, stack_hi;
-  /* The earliest deadline of the calls running on this thread (0: none),
-   * written by the thread, read by the watchdog. */
-  _Atomic uint64_t deadline_ns;
-  /* A deadline signal is on its way: the watchdog sends no other until
-   * the handler has run, so signals never queue up. */
-  atomic_int signalled;
   pid_t tid;
   int listed; /* in the watchdog's list (under watchdog.mu) */
   struct thread_state *next;
 } thread_state_t;
 
-static __thread weft__exec_t *tls_exec;
+__thread weft__rt_thread_t weft__rt_thread;
 static __thread thread_state_t tls_thread;
 static pthread_key_t thread_key;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -118,10 +114,8 @@ static uintptr_t context_pc(void *uc) {
 #endif
 }
 
-weft__exec_t *weft__exec_current(void) { return tls_exec; }
-
 void weft__trap_at(int kind, const char *msg, void *pc) {
-  weft__exec_t *ex = tls_exec;
+  weft__exec_t *ex = weft__rt_thread.exec;
   if (!ex) {
     fprintf(stderr, "weft: trap outside a guest call: %s\n",
             msg ? msg : weft_trap_message(kind));
@@ -130,7 +124,7 @@ void weft__trap_at(int kind, const char *msg, void *pc) {
   ex->trap = kind;
   ex->trap_pc = pc;
   snprintf(ex->msg, sizeof ex->msg, "%s", msg ? msg : "");
-  siglongjmp(ex->jb, 1);
+  WEFT__LONGJMP(ex->jb);
 }
 
 void weft__rt_trap(wasm_rt_trap_t code_, void *pc) {
@@ -167,7 +161,7 @@ void weft__rt_trap(wasm_rt_trap_t code_, void *pc) {
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uc) {
-  weft__exec_t *ex = tls_exec;
+  weft__exec_t *ex = weft__rt_thread.exec;
   uintptr_t pc = context_pc(uc);
   uintptr_t addr = (uintptr_t)si->si_addr;
   if (ex) {
@@ -178,13 +172,13 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
       ex->trap = WEFT_TRAP_STACK_EXHAUSTED;
       ex->trap_pc = (void *)pc;
       ex->msg[0] = 0;
-      siglongjmp(ex->jb, 1);
+      WEFT__LONGJMP(ex->jb);
     }
     if (in_guest_code(pc)) {
       ex->trap = WEFT_TRAP_OOB;
       ex->trap_pc = (void *)pc;
       ex->msg[0] = 0;
-      siglongjmp(ex->jb, 1);
+      WEFT__LONGJMP(ex->jb);
     }
   }
   /* A fault in host code: a real crash. Let it happen. */
@@ -194,9 +188,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc) {
 static void on_deadline(int sig, siginfo_t *si, void *uc) {
   (void)sig;
   (void)si;
-  thread_state_t *t = &tls_thread;
+  weft__rt_thread_t *t = &weft__rt_thread;
   int saved = errno;
-  weft__exec_t *ex = tls_exec;
+  weft__exec_t *ex = t->exec;
   uint64_t first = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
   if (ex && first && weft__now_ns() >= first &&
       in_guest_code(context_pc(uc))) {
@@ -205,7 +199,7 @@ static void on_deadline(int sig, siginfo_t *si, void *uc) {
     ex->trap = WEFT_TRAP_DEADLINE;
     ex->trap_pc = (void *)context_pc(uc);
     ex->msg[0] = 0;
-    siglongjmp(ex->jb, 1);
+    WEFT__LONGJMP(ex->jb);
   }
   /* Host code running, or the call returned as the signal was sent: the
    * watchdog signals again if need be. */
@@ -249,7 +243,7 @@ static void watchdog_after_fork(void) {
   watchdog.started = 0;
   atomic_store(&watchdog.wake_ns, UINT64_MAX);
   tls_thread.listed = 0;
-  atomic_store(&tls_thread.signalled, 0);
+  atomic_store(&weft__rt_thread.signalled, 0);
 }
 
 /* When the watchdog must look next: the earliest deadline published by a
@@ -260,11 +254,11 @@ static void watchdog_after_fork(void) {
 static uint64_t watchdog_scan(uint64_t now, int send) {
   uint64_t next = UINT64_MAX;
   for (thread_state_t *t = watchdog.threads; t; t = t->next) {
-    uint64_t d = atomic_load(&t->deadline_ns);
+    uint64_t d = atomic_load(&t->rt->deadline_ns);
     if (!d)
       continue;
     if (d <= now) {
-      if (send && !atomic_exchange(&t->signalled, 1))
+      if (send && !atomic_exchange(&t->rt->signalled, 1))
         syscall(SYS_tgkill, getpid(), t->tid, DEADLINE_SIGNAL);
       d = now + RETRY_NS;
     }
@@ -357,7 +351,7 @@ static void thread_exit(void *arg) {
     sigaltstack(&ss, NULL);
     free(t->altstack);
   }
-  t->ready = 0;
+  t->rt->ready = 0;
   t->altstack = NULL;
 }
 
@@ -365,8 +359,8 @@ void weft__rt_install_handlers(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sigemptyset(&sa.sa_mask);
-  /* No signal mask change on entry, so longjmp-ing out needs no restore
-   * and sigsetjmp need not save the mask (a system call per guest call). */
+  /* No signal mask change on entry, so jumping out needs no restore and
+   * WEFT__SETJMP need not save the mask (a system call per guest call). */
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
   sa.sa_sigaction = on_fault;
   sigaction(SIGSEGV, &sa, NULL);
@@ -384,10 +378,11 @@ static void rt_init(void) {
 
 void weft__rt_init(void) { pthread_once(&init_once, rt_init); }
 
-static void thread_init(void) {
+void weft__rt_thread_init(void) {
   thread_state_t *t = &tls_thread;
-  if (t->ready)
+  if (weft__rt_thread.ready)
     return;
+  t->rt = &weft__rt_thread;
   weft__rt_init();
   t->altstack = malloc(ALTSTACK_SIZE);
   if (t->altstack) {
@@ -405,72 +400,34 @@ static void thread_init(void) {
     pthread_attr_destroy(&attr);
   }
   pthread_setspecific(thread_key, t);
-  t->ready = 1;
+  weft__rt_thread.ready = 1;
 }
 
-void weft__exec_enter(weft__exec_t *ex) {
-  thread_init();
+void weft__rt_publish(weft__rt_thread_t *rt, uint64_t deadline_ns) {
   thread_state_t *t = &tls_thread;
-  ex->prev = tls_exec;
-  if (ex->prev) {
-    /* A nested call keeps the outer limits unless it sets its own. */
-    if (!ex->max_memory)
-      ex->max_memory = ex->prev->max_memory;
-    if (!ex->max_table)
-      ex->max_table = ex->prev->max_table;
-  }
-  tls_exec = ex;
-  /* The earliest deadline of the calls running here wins; restored by
-   * weft__exec_leave. */
-  uint64_t outer = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
-  ex->outer_deadline_ns = outer;
-  if (ex->deadline_ns && (!outer || ex->deadline_ns < outer)) {
-    atomic_store(&t->deadline_ns, ex->deadline_ns);
-    if (ex->deadline_ns < atomic_load(&watchdog.wake_ns) || !t->listed)
-      watchdog_wake(t, ex->deadline_ns);
-  }
+  atomic_store(&rt->deadline_ns, deadline_ns);
+  if (deadline_ns < atomic_load(&watchdog.wake_ns) || !t->listed)
+    watchdog_wake(t, deadline_ns);
 }
-
-void weft__exec_leave(weft__exec_t *ex) {
-  thread_state_t *t = &tls_thread;
-  /* Withdrawing or pushing back a deadline needs no ordering with the
-   * watchdog (at worst it sees the old one and signals for nothing). */
-  if (atomic_load_explicit(&t->deadline_ns, memory_order_relaxed) !=
-      ex->outer_deadline_ns)
-    atomic_store_explicit(&t->deadline_ns, ex->outer_deadline_ns,
-                          memory_order_release);
-  /* After a deadline trap: the deadline is withdrawn, signals may come
-   * again for the outer calls. */
-  if (atomic_load_explicit(&t->signalled, memory_order_relaxed))
-    atomic_store(&t->signalled, 0);
-  tls_exec = ex->prev;
-}
-
-/* The deadline of the event open on this thread (weft__rt_event_begin). */
-static __thread uint64_t tls_event_ns;
-
-uint64_t weft__rt_event_deadline(void) { return tls_event_ns; }
 
 void weft__rt_event_begin(weft__rt_event_t *ev, uint64_t deadline_ns) {
-  thread_init();
-  thread_state_t *t = &tls_thread;
+  weft__rt_thread_t *t = &weft__rt_thread;
+  if (!t->ready)
+    weft__rt_thread_init();
   uint64_t outer = atomic_load_explicit(&t->deadline_ns, memory_order_relaxed);
   ev->deadline_ns = deadline_ns;
-  ev->outer_event_ns = tls_event_ns;
+  ev->outer_event_ns = t->event_ns;
   ev->outer_published_ns = outer;
-  tls_event_ns = deadline_ns;
+  t->event_ns = deadline_ns;
   /* Published as a call's is (weft__exec_enter), once for the event: the
    * calls that take this deadline find it published and store nothing. */
-  if (deadline_ns && (!outer || deadline_ns < outer)) {
-    atomic_store(&t->deadline_ns, deadline_ns);
-    if (deadline_ns < atomic_load(&watchdog.wake_ns) || !t->listed)
-      watchdog_wake(t, deadline_ns);
-  }
+  if (deadline_ns && (!outer || deadline_ns < outer))
+    weft__rt_publish(t, deadline_ns);
 }
 
 void weft__rt_event_end(weft__rt_event_t *ev) {
-  thread_state_t *t = &tls_thread;
-  tls_event_ns = ev->outer_event_ns;
+  weft__rt_thread_t *t = &weft__rt_thread;
+  t->event_ns = ev->outer_event_ns;
   if (atomic_load_explicit(&t->deadline_ns, memory_order_relaxed) !=
       ev->outer_published_ns)
     atomic_store_explicit(&t->deadline_ns, ev->outer_published_ns,

@@ -236,7 +236,9 @@ int weft__api_start(weft_app_t *a, const weft_trigger_t *t,
     a->cfg.type_wit = a->wit;
     a->cfg.type_world = t->world;
   }
-  weft_engine_config_t ec = {.opt_level = -1, .progress = 1};
+  /* Executors reset an instance after every event: track writes. */
+  weft_engine_config_t ec = {
+      .opt_level = -1, .progress = 1, .track_writes = true};
   if (!a->engine) {
     if (!(a->engine = weft_engine_new(&ec, err)))
       return err ? err->code : WEFT_EINVAL;

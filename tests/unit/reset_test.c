@@ -9,7 +9,19 @@
  * that imports no memory, table or global: src/engine/instance.c) and
  * instantiating again (a module with a start function, which runs again).
  * Host writes into the memory (as the canonical ABI makes) do not survive
- * either. The guests are written below in WAT and built with wat2wasm. */
+ * either. The guests are written below in WAT and built with wat2wasm.
+ *
+ * With write tracking (weft_engine_config_t.track_writes), a reset
+ * rewrites only the 4 KiB chunks marked written: each way a guest or the
+ * host writes memory is checked on its own (tests/guests/track_writes.wat:
+ * every store width, stores straddling two chunks, a store with an
+ * offset, memory.fill, memory.copy, memory.init, writes in grown pages;
+ * WASI random_get, canonical-ABI lowering of a string into
+ * tests/guests/echo.c, the public weft_instance_memory pointer, a memory
+ * bound into another instance): after each, one reset must give back a
+ * fresh instance's memory byte for byte, and a byte changed behind the
+ * map's back in a chunk nobody marked must survive it, which shows the
+ * reset rewrote only the marked chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -274,11 +286,276 @@ static void test_idempotent(void **state) {
   weft_instance_free(ref);
 }
 
+/* ---- write tracking ------------------------------------------------------ */
+
+static weft_engine_t *tengine;
+static weft_linker_t *tlinker, *elinker;
+static weft_module_t *track, *techo, *timport;
+static weft_wit_t *echo_wit;
+
+static weft_module_t *load_guest(weft_engine_t *e, const char *name) {
+  weft_error_t err = {0};
+  weft_module_t *m = test_guest_load(e, name, &err);
+  if (!m)
+    fail_msg("%s", err.msg);
+  return m;
+}
+
+static int track_setup(void **state) {
+  (void)state;
+  char cache[4096];
+  weft_engine_config_t cfg = {
+      .cache_dir = build_path(cache, sizeof cache, "test-cache"),
+      .opt_level = -1, .track_writes = true};
+  weft_error_t err = {0};
+  weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2};
+  if (!(tengine = weft_engine_new(&cfg, &err)) ||
+      !(tlinker = weft_linker_new(tengine)) ||
+      !(elinker = weft_linker_new(tengine)) ||
+      weft_linker_define_wasi(tlinker, &wasi, &err) < 0 ||
+      weft_linker_define_wasi(elinker, &wasi, &err) < 0 ||
+      !(echo_wit = weft_wit_load("tests/guests/wit/echo.wit", &err)) ||
+      weft_linker_use_world(elinker, echo_wit, "echo", &err) < 0 ||
+      weft_linker_define_wit_traps(elinker, &err) < 0) {
+    fprintf(stderr, "setup: %s\n", err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int track_teardown(void **state) {
+  (void)state;
+  weft_module_free(track);
+  weft_module_free(techo);
+  weft_module_free(timport);
+  weft_linker_free(tlinker);
+  weft_linker_free(elinker);
+  weft_wit_free(echo_wit);
+  weft_engine_free(tengine);
+  return 0;
+}
+
+static weft_instance_t *tfresh(weft_linker_t *l, weft_module_t *m) {
+  weft_error_t err = {0};
+  weft__rt_install_handlers();
+  weft_instance_t *inst = weft_instance_new(l, m, NULL, &err);
+  if (!inst)
+    fail_msg("%s", err.msg);
+  assert_non_null(inst->image); /* resets put back the saved image */
+  return inst;
+}
+
+/* The memory as the guest sees it, without handing out a pointer (which
+ * would make the next reset rewrite all of it). */
+static uint8_t *raw(weft_instance_t *inst, size_t *size) {
+  wasm_rt_memory_t *m = weft__instance_memory0(inst);
+  *size = m->size;
+  return m->data;
+}
+
+/* `inst`'s memory is `ref`'s byte for byte, and its map is clear. */
+static void same_memory(weft_instance_t *inst, weft_instance_t *ref,
+                        const char *after) {
+  size_t size, rsize;
+  uint8_t *mem = raw(inst, &size), *want = raw(ref, &rsize);
+  if (size != rsize)
+    fail_msg("after %s: %zu bytes of memory, fresh %zu", after, size, rsize);
+  for (size_t i = 0; i < size; i++)
+    if (mem[i] != want[i])
+      fail_msg("after %s: memory byte %#zx is %#x, fresh %#x", after, i,
+               mem[i], want[i]);
+  const uint8_t *map = mem - WEFT__RT_MAP_BYTES;
+  for (size_t c = 0; c < size / 4096; c++)
+    if (map[c])
+      fail_msg("after %s: chunk %zu still marked", after, c);
+}
+
+/* Reset `inst`, and check the reset rewrote only marked chunks (`partial`)
+ * or the whole memory: a byte changed behind the map's back, in a chunk
+ * nothing marked, survives the first kind only. */
+static void reset_checked(weft_instance_t *inst, int partial,
+                          const char *after) {
+  size_t size;
+  uint8_t *mem = raw(inst, &size);
+  const uint8_t *map = mem - WEFT__RT_MAP_BYTES;
+  size_t c = 2 * 65536 / 4096; /* within the saved size */
+  while (c > 0 && map[c - 1])
+    c--;
+  assert_true(c > 0);
+  size_t at = (c - 1) * 4096 + 100;
+  uint8_t was = mem[at], changed = was ^ 0x5a;
+  mem[at] = changed;
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_reset(inst, &err), 0);
+  mem = raw(inst, &size);
+  if (partial && mem[at] != changed)
+    fail_msg("after %s: the reset rewrote an unmarked chunk", after);
+  if (!partial && mem[at] != was)
+    fail_msg("after %s: the reset kept an unmarked change", after);
+  mem[at] = was;
+}
+
+static void tinvoke(weft_instance_t *inst, const char *name,
+                    const weft_core_val_t *args, size_t nargs) {
+  weft_core_val_t r = {0};
+  weft_error_t err = {0};
+  if (weft_instance_invoke(inst, name, args, nargs, &r, 1, &err) < 0)
+    fail_msg("%s: %s", name, err.msg);
+}
+
+#define I32(v) {.type = WEFT_I32, .of.i32 = (int32_t)(v)}
+#define I64(v) {.type = WEFT_I64, .of.i64 = (int64_t)(v)}
+
+/* Each way the guest writes, alone, then one reset. Each writes chunks
+ * no other one does (with what is there in the image for some), so any
+ * one left unmarked fails here. */
+static void test_tracked_guest_writes(void **state) {
+  (void)state;
+  track = load_guest(tengine, "track_writes");
+  weft_instance_t *ref = tfresh(tlinker, track), *inst = tfresh(tlinker, track);
+  size_t size;
+  assert_memory_equal(raw(ref, &size) + 1024, "hello", 5);
+  static const struct {
+    const char *fn, *what;
+    weft_core_val_t args[3];
+    size_t nargs;
+  } writes[] = {
+      {"store32", "i32.store", {I32(0x2010), I32(0xdeadbeef)}, 2},
+      {"store64", "i64.store", {I32(0x3008), I64(0x1122334455667788)}, 2},
+      {"store8", "i32.store8", {I32(0x4005), I32(0x99)}, 2},
+      {"store16", "i32.store16 across chunks", {I32(0x4fff), I32(0xabcd)}, 2},
+      {"store64", "i64.store across chunks",
+       {I32(0x5ffc), I64(0x0102030405060708)}, 2},
+      {"store64", "i64.store across chunks, one byte before",
+       {I32(0x6fff), I64(-1)}, 2},
+      {"store64_32", "i64.store32", {I32(0x7000), I64(0x55aa55aa)}, 2},
+      {"storef64", "f64.store", {I32(0x7ffa), {.type = WEFT_F64,
+                                               .of.f64 = 3.25}}, 2},
+      {"store32_off", "i32.store offset=0x3000", {I32(0x8000), I32(7)}, 2},
+      {"store32", "a store into an image chunk", {I32(1024), I32(0x21)}, 2},
+      {"fill", "memory.fill", {I32(0x9800), I32(0xee), I32(0x1000)}, 3},
+      {"copy", "memory.copy", {I32(0xc010), I32(70000), I32(11)}, 3},
+      {"init", "memory.init", {I32(0xdffc), I32(0), I32(40)}, 3},
+      {"random", "WASI random_get", {I32(0x10100), I32(0x2100)}, 2},
+  };
+  for (int round = 0; round < 2; round++)
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
+      tinvoke(inst, writes[i].fn, writes[i].args, writes[i].nargs);
+      reset_checked(inst, 1, writes[i].what);
+      same_memory(inst, ref, writes[i].what);
+    }
+
+  /* Writes in grown pages: gone, and the pages zero when grown again. */
+  weft_core_val_t two = I32(2), at[3] = {I32(0x21234), I32(0x77777777)};
+  tinvoke(inst, "grow", &two, 1);
+  tinvoke(inst, "store32", at, 2);
+  weft_core_val_t fill[3] = {I32(0x30000), I32(1), I32(0x100)};
+  tinvoke(inst, "fill", fill, 3);
+  reset_checked(inst, 1, "writes in grown pages");
+  same_memory(inst, ref, "writes in grown pages");
+  tinvoke(inst, "grow", &two, 1);
+  uint8_t *mem = raw(inst, &size);
+  assert_int_equal(size, 4 * 65536);
+  for (size_t i = 2 * 65536; i < size; i++)
+    if (mem[i])
+      fail_msg("grown byte %#zx is %#x after a reset", i, mem[i]);
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_reset(inst, &err), 0);
+  same_memory(inst, ref, "growing again");
+
+  /* A store that faults past the memory leaves nothing to undo. */
+  weft_core_val_t oob[2] = {I32(2 * 65536 - 2), I32(1)};
+  assert_int_equal(weft_instance_invoke(inst, "store32", oob, 2, NULL, 0,
+                                        &err), WEFT_ETRAP);
+  reset_checked(inst, 1, "a faulting store");
+  same_memory(inst, ref, "a faulting store");
+  weft_instance_free(inst);
+  weft_instance_free(ref);
+}
+
+/* The public pointer: the next reset rewrites everything, the one after
+ * only what was marked again. */
+static void test_tracked_public_pointer(void **state) {
+  (void)state;
+  weft_instance_t *ref = tfresh(tlinker, track), *inst = tfresh(tlinker, track);
+  size_t size;
+  uint8_t *mem = weft_instance_memory(inst, NULL, &size);
+  memset(mem + 0x14000, 0x77, 100);
+  reset_checked(inst, 0, "weft_instance_memory");
+  same_memory(inst, ref, "weft_instance_memory");
+  weft_core_val_t a[2] = {I32(0x2010), I32(5)};
+  tinvoke(inst, "store32", a, 2);
+  reset_checked(inst, 1, "a store after weft_instance_memory");
+  same_memory(inst, ref, "a store after weft_instance_memory");
+  weft_instance_free(inst);
+  weft_instance_free(ref);
+}
+
+/* A memory bound into another instance, whose writes are not marked in
+ * it: every reset rewrites all of it. */
+static void test_tracked_shared_memory(void **state) {
+  (void)state;
+  weft_instance_t *ref = tfresh(tlinker, track), *lib = tfresh(tlinker, track);
+  weft_linker_t *l = weft_linker_new(tengine);
+  weft_error_t err = {0};
+  assert_int_equal(weft_linker_define_instance(l, "lib", lib, &err), 0);
+  timport = load_guest(tengine, "memimport");
+  weft_instance_t *user = weft_instance_new(l, timport, NULL, &err);
+  if (!user)
+    fail_msg("%s", err.msg);
+  for (int round = 0; round < 2; round++) {
+    weft_core_val_t a[2] = {I32(0x1a000), I64(42)};
+    tinvoke(user, "put", a, 2);
+    reset_checked(lib, 0, "a store through an import");
+    same_memory(lib, ref, "a store through an import");
+  }
+  weft_instance_free(user);
+  weft_linker_free(l);
+  weft_instance_free(lib);
+  weft_instance_free(ref);
+}
+
+/* The canonical ABI lowers a string into guest memory (cabi_realloc in
+ * the guest, then a host copy): the chunks only the host wrote too. */
+static void test_tracked_cabi_lowering(void **state) {
+  (void)state;
+  techo = load_guest(tengine, "echo");
+  weft_instance_t *ref = tfresh(elinker, techo);
+  weft_instance_t *inst = tfresh(elinker, techo);
+  size_t n = 3 * 4096 + 100;
+  char *text = malloc(n + 32), *out = NULL;
+  assert_non_null(text);
+  memcpy(text, "echo-string(\"", 13);
+  memset(text + 13, 'q', n);
+  memcpy(text + 13 + n, "\")", 3);
+  weft_error_t err = {0};
+  for (int round = 0; round < 2; round++) {
+    if (weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, &err) < 0
+        || weft_call_wave(inst, text, &out, &err) < 0)
+      fail_msg("%s", err.msg);
+    assert_int_equal(strlen(out), n + 2);
+    free(out);
+    reset_checked(inst, 1, "lowering a string");
+    same_memory(inst, ref, "lowering a string");
+  }
+  free(text);
+  weft_instance_free(inst);
+  weft_instance_free(ref);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replayed),
       cmocka_unit_test(test_instantiated_again),
       cmocka_unit_test(test_idempotent),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  const struct CMUnitTest tracked[] = {
+      cmocka_unit_test(test_tracked_guest_writes),
+      cmocka_unit_test(test_tracked_public_pointer),
+      cmocka_unit_test(test_tracked_shared_memory),
+      cmocka_unit_test(test_tracked_cabi_lowering),
+  };
+  int failed = cmocka_run_group_tests(tests, setup, teardown);
+  return failed + cmocka_run_group_tests(tracked, track_setup,
+                                         track_teardown);
 }

@@ -6,7 +6,10 @@
  * and memimport.wat. The canonical-NaN rewrite (issue #7): every float
  * compound assignment and NaN-making helper is wrapped, and text it does
  * not expect is refused (tests/guests/nan_ops.wat; what the compiled code
- * computes is tested in nan_test.c). */
+ * computes is tested in nan_test.c). Write tracking: every place that
+ * writes memory marks it, text it does not expect is refused, and the
+ * option keeps its own cache entries (what resets then do is tested in
+ * reset_test.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "engine/engine_int.h"
 #include "engine/rewrite.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
@@ -394,8 +398,162 @@ static void test_imported_memory(void **state) {
   weft_engine_free(engine);
 }
 
+/* Compile `text` as the engine would (a syntax check of what a rewrite
+ * writes: cc -c, with the engine's compiler). */
+static void compiles(const weft__buf_t *text, const char *name) {
+  char path[4096], cmd[8192];
+  snprintf(path, sizeof path, "%s/%s.c", tmp, name);
+  assert_int_equal(weft__write_file_atomic(path, text->data, text->len, NULL),
+                   0);
+  snprintf(cmd, sizeof cmd, "${CC:-cc} -O2 -fPIC -w -I'%s' -c '%s' -o "
+           "'%s/%s.o'", tmp, path, tmp, name);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_track_every_write_marked(void **state) {
+  (void)state;
+  size_t len;
+  char *src = wasm2c("memaccess", &len);
+  weft__buf_t fast, out;
+  weft__buf_init(&fast);
+  weft__buf_init(&out);
+  /* after the load and store rewrite: the `_b` stores too */
+  assert_true(weft__rewrite(src, len, &fast) > 0);
+  assert_int_equal(weft__rewrite_track(fast.data, fast.len, &out), 6);
+  const char *once[] = {
+      "    WEFT_MARK(base, addr);                                    \\\n"
+      "    wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1));",
+      "    WEFT_MARK(mem->data, addr);                                        "
+      "\\\n    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));",
+      "  weft__mark_range(mem->data, d, n);\n"
+      "  memset(mem->data + d, val, n);\n",
+      "  weft__mark_range(dest->data, dest_addr, n);\n"
+      "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
+      "    weft__mark_range(m.data, o, s); \\\n"
+      "    load_data(&(m.data[o]), i, s); \\\n",
+      "const int weft_tracks_writes = 1;\n",
+      "#define WEFT_MARK(data, addr) \\\n"
+      "  ((data)[(s64)((u64)(addr) >> 12) - WEFT_MAP_BYTES] = 1)\n",
+  };
+  for (size_t i = 0; i < sizeof once / sizeof *once; i++)
+    if (count(out.data, once[i]) != 1)
+      fail_msg("not once: %s", once[i]);
+  /* the map offset the code uses is the runtime's */
+  char map[64];
+  snprintf(map, sizeof map, "#define WEFT_MAP_BYTES %u\n",
+           WEFT__RT_MAP_BYTES);
+  assert_int_equal(count(out.data, map), 1);
+  /* only insertions: the rest is as it was */
+  assert_true(out.len > fast.len);
+  compiles(&out, "tracked");
+
+  /* wasm2c's text alone (no `_b` helpers): its own stores mark */
+  out.len = 0;
+  assert_int_equal(weft__rewrite_track(src, len, &out), 5);
+  assert_int_equal(count(out.data, "WEFT_MARK(mem->data, addr);"), 1);
+  compiles(&out, "tracked_plain");
+  weft__buf_release(&fast);
+  weft__buf_release(&out);
+  free(src);
+}
+
+static void test_track_unexpected_text_refused(void **state) {
+  (void)state;
+  weft__buf_t out, fast;
+  weft__buf_init(&out);
+  weft__buf_init(&fast);
+  weft__buf_puts(&out, "kept");
+  const char odd[] = "int x;\n";
+  assert_int_equal(weft__rewrite_track(odd, sizeof odd - 1, &out),
+                   WEFT_EUNSUPPORTED);
+  assert_int_equal(out.len, 4);
+  /* each place that writes, written otherwise: refused, not guessed */
+  const char *edits[] = {
+      "  memset(mem->data + d, val, n);\n",
+      "  memmove(dest->data + dest_addr, src->data + src_addr, n);\n",
+      "    load_data(&(m.data[o]), i, s); \\\n",
+      "    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));      ",
+      "    wasm_rt_memcpy(base + addr, &wrapped, sizeof(t1));        \\\n",
+  };
+  for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+    size_t len;
+    char *src = wasm2c("memaccess", &len);
+    fast.len = 0;
+    assert_true(weft__rewrite(src, len, &fast) > 0);
+    char *d = strstr(fast.data, edits[i]);
+    assert_non_null(d);
+    d[6] = 'X';
+    assert_int_equal(weft__rewrite_track(fast.data, fast.len, &out),
+                     WEFT_EUNSUPPORTED);
+    assert_int_equal(out.len, 4);
+    free(src);
+  }
+  /* a place twice, or features whose writes it does not know */
+  const char *more[] = {
+      "static inline void memory_fill(wasm_rt_memory_t* mem, u32 d, u32 val, "
+      "u32 n) {\n  RANGE_CHECK(mem, d, n);\n"
+      "  memset(mem->data + d, val, n);\n}\n",
+      "DEFINE_ATOMIC_STORE(i32_atomic_store, u32, u32)\n",
+      "#include \"simde/wasm/simd128.h\"\n"};
+  for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+    size_t len;
+    char *src = wasm2c("memaccess", &len);
+    fast.len = 0;
+    weft__buf_add(&fast, src, len);
+    weft__buf_puts(&fast, more[i]);
+    assert_int_equal(weft__rewrite_track(fast.data, fast.len, &out),
+                     WEFT_EUNSUPPORTED);
+    assert_int_equal(out.len, 4);
+    free(src);
+  }
+  weft__buf_release(&fast);
+  weft__buf_release(&out);
+}
+
+/* Tracking is part of the cache key only when on: entries compiled
+ * without it keep their names. */
+static void test_track_cache_key(void **state) {
+  (void)state;
+  char cache[4096];
+  snprintf(cache, sizeof cache, "%s/test-cache", build);
+  weft_engine_config_t plain = {.cache_dir = cache, .opt_level = 2},
+                       tracked = plain;
+  tracked.track_writes = true;
+  weft_error_t err = {0};
+  weft_engine_t *a = weft_engine_new(&plain, &err),
+                *b = weft_engine_new(&tracked, &err);
+  assert_non_null(a);
+  assert_non_null(b);
+  const char *sha = "0123456789abcdef0123456789abcdef"
+                    "0123456789abcdef0123456789abcdef";
+  char *pa = weft__cache_path(a, sha, ".so");
+  char *pb = weft__cache_path(b, sha, ".so");
+  assert_string_not_equal(pa, pb);
+  /* the key without tracking is the one weft computed before it existed */
+  weft__buf_t k;
+  weft__buf_init(&k);
+  weft__buf_printf(&k, "%s|abi%d|%s|%s", sha, WEFT_ABI_VERSION,
+                   WEFT_REWRITE_VERSION, a->tool_id);
+  const char *flags[] = {"-fPIC", "-shared", "-fvisibility=hidden",
+                         "-fno-strict-aliasing", "-fno-optimize-sibling-calls",
+                         "-w", "-I.", "-Wl,-Bsymbolic"};
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+    weft__buf_printf(&k, "|%s", flags[i]);
+  char key[65];
+  weft__sha256_hex(k.data, k.len, key);
+  assert_non_null(strstr(pa, key));
+  weft__buf_release(&k);
+  free(pa);
+  free(pb);
+  weft_engine_free(a);
+  weft_engine_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_track_every_write_marked),
+      cmocka_unit_test(test_track_unexpected_text_refused),
+      cmocka_unit_test(test_track_cache_key),
       cmocka_unit_test(test_every_access_rewritten),
       cmocka_unit_test(test_unexpected_text_unchanged),
       cmocka_unit_test(test_odd_calls_left_alone),

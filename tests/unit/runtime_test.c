@@ -1,8 +1,29 @@
 /* runtime_test.c - traps, deadlines (per call and per event), stack
  * overflow, memory caps, reuse after a trap, reset, and several threads
- * trapping at once. Uses the module built from tests/guests/traps.wat. */
+ * trapping at once. Uses the module built from tests/guests/traps.wat.
+ *
+ * Nested calls (a host function calling back into a guest, as the
+ * canonical ABI's cabi_realloc from a host function does) use the module
+ * embedded below:
+ *
+ *   (module
+ *     (import "host" "call" (func $call (param i32) (result i32)))
+ *     (memory (export "memory") 1 8)
+ *     (func (export "outer") (param i32) (result i32)
+ *       (i32.add (call $call (local.get 0)) (i32.const 1000)))
+ *     (func (export "unreachable") unreachable)
+ *     (func $recurse (export "recurse") (param i32) (result i32)
+ *       (i32.add (call $recurse (i32.add (local.get 0) (i32.const 1)))
+ *                (i32.const 1)))
+ *     (func (export "load") (param i32) (result i32)
+ *       (i32.load (local.get 0)))
+ *     (func (export "grow") (param i32) (result i32)
+ *       (memory.grow (local.get 0))))
+ *
+ * host.call(mode) does what nest_host says. */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,12 +33,21 @@
 
 #include <cmocka.h>
 
+#include "engine/engine.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
 #include "weft.h"
 
 static weft_engine_t *engine;
 static weft_module_t *module;
+/* The module for nested calls, its linker, and what host.call saw. */
+static struct {
+  weft_module_t *module;
+  weft_linker_t *linker;
+  weft_instance_t *other;
+  int rc, detail, grew;
+  char msg[256];
+} nest;
 
 static weft_core_val_t i32(int32_t v) {
   weft_core_val_t x = {.type = WEFT_I32};
@@ -44,6 +74,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
+  weft_linker_free(nest.linker);
+  weft_module_free(nest.module);
   weft_module_free(module);
   weft_engine_free(engine);
   return 0;
@@ -329,6 +361,206 @@ static void test_threads_deadlines(void **state) {
   }
 }
 
+/* ---- nested calls ------------------------------------------------------- */
+
+static const uint8_t nest_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09, 0x02, 0x60,
+    0x01, 0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x02, 0x0d, 0x01, 0x04, 0x68,
+    0x6f, 0x73, 0x74, 0x04, 0x63, 0x61, 0x6c, 0x6c, 0x00, 0x00, 0x03, 0x06,
+    0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x01, 0x01, 0x08,
+    0x07, 0x38, 0x06, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00,
+    0x05, 0x6f, 0x75, 0x74, 0x65, 0x72, 0x00, 0x01, 0x0b, 0x75, 0x6e, 0x72,
+    0x65, 0x61, 0x63, 0x68, 0x61, 0x62, 0x6c, 0x65, 0x00, 0x02, 0x07, 0x72,
+    0x65, 0x63, 0x75, 0x72, 0x73, 0x65, 0x00, 0x03, 0x04, 0x6c, 0x6f, 0x61,
+    0x64, 0x00, 0x04, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x05, 0x0a, 0x2c,
+    0x05, 0x0a, 0x00, 0x20, 0x00, 0x10, 0x00, 0x41, 0xe8, 0x07, 0x6a, 0x0b,
+    0x03, 0x00, 0x00, 0x0b, 0x0c, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x10,
+    0x03, 0x41, 0x01, 0x6a, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00,
+    0x0b, 0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b};
+
+enum {
+  NEST_UNREACHABLE, /* call the caller's "unreachable" */
+  NEST_RECURSE,     /* call the caller's "recurse": stack exhausted */
+  NEST_LOAD,        /* call the caller's "load" out of bounds */
+  NEST_OTHER_TRAP,  /* call nest.other's "outer"(NEST_TRAP) */
+  NEST_TRAP,        /* weft_caller_trap */
+  NEST_EXIT,        /* exit with status 3, as WASI proc_exit does */
+  NEST_SELF_EXIT,   /* call the caller's "outer"(NEST_EXIT) */
+  NEST_NEW_GROW,    /* grow a new instance (no limits of its own) by 3 */
+};
+
+/* Modes that call a guest return 7 plus the mode, computed before that
+ * call and used after it: what the host function had in registers
+ * survives a trap of the call it made. */
+static void nest_host(weft_caller_t *caller, void *env,
+                      const weft_core_val_t *args, weft_core_val_t *results) {
+  (void)env;
+  int32_t mode = args[0].of.i32, ret = mode + 7;
+  weft_error_t err = {0};
+  weft_core_val_t a = i32(1 << 30), r[1];
+  weft_instance_t *self = (weft_instance_t *)caller;
+  switch (mode) {
+  case NEST_UNREACHABLE:
+    nest.rc = weft_instance_invoke(self, "unreachable", NULL, 0, r, 0, &err);
+    break;
+  case NEST_RECURSE:
+    a = i32(0);
+    nest.rc = weft_instance_invoke(self, "recurse", &a, 1, r, 1, &err);
+    break;
+  case NEST_LOAD:
+    nest.rc = weft_instance_invoke(self, "load", &a, 1, r, 1, &err);
+    break;
+  case NEST_OTHER_TRAP:
+    a = i32(NEST_TRAP);
+    nest.rc = weft_instance_invoke(nest.other, "outer", &a, 1, r, 1, &err);
+    break;
+  case NEST_TRAP:
+    weft_caller_trap(caller, "host said no");
+    break;
+  case NEST_EXIT:
+    weft__instance_exit(self, 3);
+    break;
+  case NEST_SELF_EXIT:
+    a = i32(NEST_EXIT);
+    nest.rc = weft_instance_invoke(self, "outer", &a, 1, r, 1, &err);
+    break;
+  case NEST_NEW_GROW: {
+    weft_instance_t *inst =
+        weft_instance_new(nest.linker, nest.module, NULL, &err);
+    a = i32(3);
+    nest.rc = inst ? weft_instance_invoke(inst, "grow", &a, 1, r, 1, &err)
+                   : -1;
+    nest.grew = r[0].of.i32;
+    weft_instance_free(inst);
+    break;
+  }
+  }
+  nest.detail = err.detail;
+  snprintf(nest.msg, sizeof nest.msg, "%s", err.msg);
+  results[0] = i32(ret);
+}
+
+static weft_instance_t *nest_fresh(const weft_limits_t *limits) {
+  weft_error_t err = {0};
+  if (!nest.module) {
+    nest.module = weft_module_load_bytes(engine, nest_wasm, sizeof nest_wasm,
+                                         "nest", &err);
+    nest.linker = weft_linker_new(engine);
+    if (!nest.module || !nest.linker ||
+        weft_linker_define_func(nest.linker, "host", "call", "i:i",
+                                nest_host, NULL, &err) < 0)
+      fail_msg("%s", err.msg);
+  }
+  weft__rt_install_handlers();
+  weft_instance_t *inst =
+      weft_instance_new(nest.linker, nest.module, limits, &err);
+  if (!inst)
+    fail_msg("%s", err.msg);
+  return inst;
+}
+
+/* Call "outer"(mode) of `inst`: its result code; its result in *res. */
+static int nest_call(weft_instance_t *inst, int32_t mode, int32_t *res,
+                     weft_error_t *err) {
+  weft_core_val_t a = i32(mode), r[1] = {i32(-1)};
+  nest.rc = 99;
+  nest.detail = -1;
+  nest.grew = 0;
+  nest.msg[0] = 0;
+  int rc = weft_instance_invoke(inst, "outer", &a, 1, r, 1, err);
+  *res = r[0].of.i32;
+  return rc;
+}
+
+/* A trap in a call made by a host function comes back to that host
+ * function as the error it would be at the top, and the outer call goes
+ * on: for every kind of unwinding (trap, fault, stack exhaustion, host
+ * trap, exit), then again for the outer call itself. */
+static void test_nested_calls(void **state) {
+  (void)state;
+  weft_instance_t *inst = nest_fresh(NULL);
+  nest.other = nest_fresh(NULL);
+  weft_error_t err = {0};
+  int32_t res;
+  static const struct {
+    int mode, rc, detail;
+    const char *msg;
+  } cases[] = {
+      {NEST_UNREACHABLE, WEFT_ETRAP, WEFT_TRAP_UNREACHABLE,
+       "'nest': unreachable executed in function 'unreachable'"},
+      {NEST_RECURSE, WEFT_ETRAP, WEFT_TRAP_STACK_EXHAUSTED,
+       "'nest': call stack exhausted in function 'recurse'"},
+      {NEST_LOAD, WEFT_ETRAP, WEFT_TRAP_OOB,
+       "'nest': out of bounds memory access in function 'load'"},
+      {NEST_OTHER_TRAP, WEFT_ETRAP, WEFT_TRAP_HOST, "'nest': host said no"},
+      {NEST_SELF_EXIT, WEFT_EEXIT, 3, "guest exited with status 3"},
+  };
+  for (int round = 0; round < 3; round++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      assert_int_equal(nest_call(inst, cases[i].mode, &res, &err), 0);
+      assert_int_equal(res, 1000 + 7 + cases[i].mode);
+      assert_int_equal(nest.rc, cases[i].rc);
+      assert_int_equal(nest.detail, cases[i].detail);
+      assert_string_equal(nest.msg, cases[i].msg);
+    }
+  /* The same unwinding, of the outer call. */
+  assert_int_equal(nest_call(inst, NEST_TRAP, &res, &err), WEFT_ETRAP);
+  assert_int_equal(err.detail, WEFT_TRAP_HOST);
+  assert_string_equal(err.msg, "'nest': host said no");
+  assert_int_equal(nest_call(inst, NEST_EXIT, &res, &err), WEFT_EEXIT);
+  assert_int_equal(err.detail, 3);
+  assert_string_equal(err.msg, "guest exited with status 3");
+  assert_int_equal(nest_call(nest.other, NEST_UNREACHABLE, &res, &err), 0);
+  assert_int_equal(res, 1007);
+  weft_instance_free(nest.other);
+  weft_instance_free(inst);
+}
+
+/* A call made by a host function keeps the memory cap of the call it is
+ * made in, unless its instance has its own: instantiation counts. */
+static void test_nested_limits(void **state) {
+  (void)state;
+  weft_limits_t lim = {.max_memory = 2 * 65536};
+  weft_instance_t *inst = nest_fresh(&lim);
+  weft_error_t err = {0};
+  int32_t res;
+  assert_int_equal(nest_call(inst, NEST_NEW_GROW, &res, &err), 0);
+  assert_int_equal(nest.rc, 0);
+  assert_int_equal(nest.grew, -1); /* 1 + 3 pages: over the outer cap */
+  weft_instance_free(inst);
+  inst = nest_fresh(NULL);
+  assert_int_equal(nest_call(inst, NEST_NEW_GROW, &res, &err), 0);
+  assert_int_equal(nest.rc, 0);
+  assert_int_equal(nest.grew, 1); /* no cap: grown from 1 page */
+  weft_instance_free(inst);
+}
+
+/* Unwinding a call leaves no signal blocked that was not: the faults and
+ * the deadline signal must still reach the next call. */
+static void test_signal_mask_after_traps(void **state) {
+  (void)state;
+  sigset_t before, after;
+  pthread_sigmask(SIG_SETMASK, NULL, &before);
+  weft_limits_t lim = {.deadline_ns = 20 * 1000 * 1000};
+  weft_instance_t *inst = fresh(&lim);
+  weft_core_val_t far = i32(70000), zero = i32(0);
+  for (int i = 0; i < 2; i++) {
+    expect_trap(inst, "load", &far, 1, WEFT_TRAP_OOB, "out of bounds");
+    expect_trap(inst, "recurse", &zero, 1, WEFT_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted");
+    expect_trap(inst, "spin", NULL, 0, WEFT_TRAP_DEADLINE,
+                "deadline exceeded");
+    expect_trap(inst, "unreachable", NULL, 0, WEFT_TRAP_UNREACHABLE,
+                "unreachable executed");
+  }
+  pthread_sigmask(SIG_SETMASK, NULL, &after);
+  for (int sig = 1; sig < SIGRTMAX; sig++)
+    if (sigismember(&after, sig) != sigismember(&before, sig))
+      fail_msg("signal %d is %s after the traps", sig,
+               sigismember(&after, sig) ? "blocked" : "unblocked");
+  weft_instance_free(inst);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_call),
@@ -340,6 +572,9 @@ int main(void) {
       cmocka_unit_test(test_reset),
       cmocka_unit_test(test_threads_trapping_at_once),
       cmocka_unit_test(test_threads_deadlines),
+      cmocka_unit_test(test_nested_calls),
+      cmocka_unit_test(test_nested_limits),
+      cmocka_unit_test(test_signal_mask_after_traps),
   };
   return cmocka_run_group_tests_name("runtime", tests, setup, teardown);
 }
