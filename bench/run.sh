@@ -1,9 +1,9 @@
 #!/bin/sh
 # run.sh - `make bench`: build the kernels for wasm32-wasi and natively with
 # the same compiler and flags, then run bench/bench.c's measurements, the
-# call benchmark, the HTTP trigger against its peers (bench/http.sh), and
-# the scripts of the other capabilities (bench/{trigger-latency,flow,
-# flow-redis,unit,unit-redis}.sh).
+# call benchmark, the HTTP trigger against its peers (bench/http.sh) and
+# its guest path alone (bench/http-guest.sh), and the scripts of the other
+# capabilities (bench/{trigger-latency,flow,flow-redis,unit,unit-redis}.sh).
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -37,6 +37,7 @@ ${CC:-cc} -std=gnu11 -O2 ${LTO_LINK--flto=auto -w} -D_GNU_SOURCE \
   bench/calls.c "$LIB" $LIBS
 "$out/calls" "$BUILD"
 BUILD=$BUILD sh bench/http.sh
+BUILD=$BUILD sh bench/http-guest.sh
 # One script per capability beside it: trigger event latency, flows, units.
 for b in trigger-latency flow flow-redis unit unit-redis; do
   if [ -f "bench/$b.sh" ]; then BUILD=$BUILD sh "bench/$b.sh"; fi
