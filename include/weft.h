@@ -284,7 +284,9 @@ WEFT_EXTERN void weft_instance_free(weft_instance_t *instance);
  * its allocations: the cheap way to get a clean instance per event. For a
  * module without a start function that imports no memory, table, global
  * or tag, the state instantiation made is restored in place instead,
- * which the guest cannot tell apart. */
+ * which the guest cannot tell apart. Weft's own pools make instances
+ * ready with an internal call that runs `_initialize` once and, when it
+ * called no import, resets to the state after it. */
 WEFT_EXTERN int weft_instance_reset(weft_instance_t *instance,
                                     weft_error_t *err);
 

@@ -70,6 +70,23 @@ int weft__instance_call(weft_instance_t *inst, const void *func,
                         const weft_core_val_t *args, weft_core_val_t *results,
                         weft_error_t *err);
 
+/* Make `inst` ready as a WASI reactor: run its `_initialize` export (if it
+ * has one) unless its state is already as after it. Call it right after
+ * weft_instance_new and after every weft_instance_reset, before any other
+ * call into the instance, and never call `_initialize` any other way.
+ *
+ * The first time, `_initialize` runs with every function import of the
+ * instance bound to a tripwire. When it returns without calling one, its
+ * effect depended on the module alone (the state instantiation saved,
+ * instance.c), so running it again after a reset would make the same
+ * state: the saved image is taken again after it, later resets put back
+ * that state, and this returns at once after them. When it calls an
+ * import, the instance is reset and `_initialize` runs for real; then, as
+ * for a module whose instantiation cannot be replayed, resets put back
+ * the state before it and this runs it after each. Returns 0, or the
+ * error of `_initialize` (a trap: the instance should be freed). */
+int weft__instance_initialize(weft_instance_t *inst, weft_error_t *err);
+
 /* The instance's default memory (export "memory", else its first memory),
  * or NULL. Valid until the guest grows it. */
 wasm_rt_memory_t *weft__instance_memory0(weft_instance_t *inst);

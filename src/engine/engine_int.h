@@ -79,7 +79,21 @@ struct weft_instance {
    * cannot be replayed that way. */
   struct weft__inst_image *image;
   int no_image; /* putting it back failed once: instantiate again */
+  /* The reactor initialiser (weft__instance_initialize): how resets treat
+   * it (WEFT__INIT_*), its export (NULL: call it by name), and whether
+   * the state is already as after it, so there is nothing to run. */
+  int init_mode;
+  const struct weft__abi_export *init_fn;
+  int initialized;
   _Alignas(16) unsigned char w2c[];
+};
+
+/* weft_instance_t.init_mode. */
+enum {
+  WEFT__INIT_UNKNOWN = 0, /* _initialize not run yet */
+  WEFT__INIT_NONE,        /* the module has no _initialize */
+  WEFT__INIT_EVERY,       /* resets put back the state before it: run it */
+  WEFT__INIT_ONCE         /* the image is the state after it */
 };
 
 /* Call a generic host function on behalf of compiled code (abi.h). */

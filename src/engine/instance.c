@@ -21,6 +21,21 @@
  * what grew.
  * The guest cannot tell the two apart; nothing runs in it. Other modules
  * are instantiated again, their start function run again.
+ *
+ * Reactors. A WASI reactor's `_initialize` (wasi-libc's constructors)
+ * would run after every reset; weft__instance_initialize runs it the
+ * first time with every function import bound to a tripwire. Compiled
+ * code reaches the host or another instance only through an import slot
+ * (shim.c: typed host functions, raw ones such as WASI and the canonical
+ * ABI's built-ins, other instances' exports, and imported functions in
+ * tables alike) or through the runtime table, whose functions (memory and
+ * table growth, traps) depend on nothing but the instance's limits. So an
+ * `_initialize` that returns without tripping read only the saved state
+ * and would make the same state again: the image is taken again after
+ * it (the memory's dirty map cleared), and resets put back the state
+ * after `_initialize` and run nothing. One that trips is undone by a
+ * reset and run for real, and then after every reset, as is one whose
+ * module has no image.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -41,6 +56,7 @@ _Static_assert(sizeof(weft__abi_val_t) == sizeof(weft_core_val_t),
 /* What instantiation made (see the top of the file). */
 typedef struct weft__inst_image {
   unsigned char *w2c; /* the compiled instance's fields */
+  int tracked;        /* compiled with write tracking */
   size_t n;
   struct {
     int kind;   /* WEFT__RT_* */
@@ -342,6 +358,24 @@ static void image_free(image_t *im) {
   free(im);
 }
 
+/* Fill `im` (its memories' and tables' kinds and offsets set) with the
+ * live state of `inst`. Returns 0, or -1 out of memory. */
+static int image_fill(weft_instance_t *inst, image_t *im) {
+  size_t size = inst->module->abi->instance_size;
+  if (!(im->w2c = malloc(size ? size : 1)))
+    return -1;
+  memcpy(im->w2c, inst->w2c, size);
+  for (size_t i = 0; i < im->n; i++) {
+    void *p = inst->w2c + im->at[i].off;
+    if (im->at[i].kind == WEFT__RT_MEMORY
+            ? weft__rt_mem_image_save(p, im->tracked, &im->at[i].mem) < 0
+            : weft__rt_table_image_save(p, im->at[i].kind,
+                                        &im->at[i].table) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 /* Save what the instantiation that noted `a` made into inst->image; leave
  * it NULL if the module is not replayable or on any doubt. */
 static void image_save(weft_instance_t *inst, const weft__rt_allocs_t *a) {
@@ -361,27 +395,54 @@ static void image_save(weft_instance_t *inst, const weft__rt_allocs_t *a) {
   if (bytes > IMAGE_MAX_BYTES)
     return;
   image_t *im = calloc(1, sizeof *im + a->n * sizeof im->at[0]);
-  if (!im || !(im->w2c = malloc(size ? size : 1)))
-    goto fail;
-  memcpy(im->w2c, inst->w2c, size);
+  if (!im)
+    return;
   /* Code compiled with write tracking says so (rewrite.c); a reset then
    * puts back only the chunks it marked. */
-  int tracked = dlsym(m->dl, "weft_tracks_writes") != NULL;
-  for (size_t i = 0; i < a->n; i++, im->n++) {
-    int kind = a->at[i].kind;
-    im->at[i].kind = kind;
-    im->at[i].off = (size_t)((unsigned char *)a->at[i].ptr - inst->w2c);
-    if (kind == WEFT__RT_MEMORY
-            ? weft__rt_mem_image_save(a->at[i].ptr, tracked,
-                                      &im->at[i].mem) < 0
-            : weft__rt_table_image_save(a->at[i].ptr, kind,
-                                        &im->at[i].table) < 0)
-      goto fail;
+  im->tracked = dlsym(m->dl, "weft_tracks_writes") != NULL;
+  for (im->n = 0; im->n < a->n; im->n++) {
+    im->at[im->n].kind = a->at[im->n].kind;
+    im->at[im->n].off =
+        (size_t)((unsigned char *)a->at[im->n].ptr - inst->w2c);
+  }
+  if (image_fill(inst, im) < 0) {
+    image_free(im);
+    return;
   }
   inst->image = im;
-  return;
-fail:
+}
+
+/* Take inst->image again from the live state (after `_initialize`), the
+ * memories and tables where the old one has them. Returns 0, or -1 (too
+ * large now, or out of memory) with inst->image the old one, whose next
+ * restore then rewrites each memory whole (a memory's map may have been
+ * cleared on the way). */
+static int image_retake(weft_instance_t *inst) {
+  const image_t *old = inst->image;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < old->n; i++)
+    if (old->at[i].kind == WEFT__RT_MEMORY)
+      bytes += ((wasm_rt_memory_t *)(inst->w2c + old->at[i].off))->pages *
+               65536ull;
+  image_t *im = NULL;
+  if (bytes <= IMAGE_MAX_BYTES &&
+      (im = calloc(1, sizeof *im + old->n * sizeof im->at[0]))) {
+    im->tracked = old->tracked;
+    for (im->n = 0; im->n < old->n; im->n++) {
+      im->at[im->n].kind = old->at[im->n].kind;
+      im->at[im->n].off = old->at[im->n].off;
+    }
+    if (image_fill(inst, im) == 0) {
+      image_free(inst->image);
+      inst->image = im;
+      return 0;
+    }
+  }
   image_free(im);
+  for (size_t i = 0; i < old->n; i++)
+    if (old->at[i].kind == WEFT__RT_MEMORY)
+      weft__rt_mem_dirty_all((void *)(inst->w2c + old->at[i].off));
+  return -1;
 }
 
 /* Put inst->image back into the live instance. Returns 0, or -1 when a
@@ -418,6 +479,7 @@ static int instantiate(weft_instance_t *inst, weft_error_t *err) {
     return rc;
   weft__rt_allocs_t allocs = {.n = 0};
   inst->live = 1;
+  inst->initialized = 0;
   inst->mem0 = find_memory0(inst, NULL);
   rc = guarded(inst, instantiate_tramp, inst, NULL, NULL, &allocs, err);
   if (rc == 0 && !inst->image && !inst->no_image)
@@ -465,6 +527,7 @@ fail:
 int weft_instance_reset(weft_instance_t *inst, weft_error_t *err) {
   if (inst->image && inst->live) {
     if (image_restore(inst) == 0) {
+      inst->initialized = inst->init_mode == WEFT__INIT_ONCE;
       destroy_states(inst, 1);
       return create_states(inst, err);
     }
@@ -558,6 +621,95 @@ int weft_instance_invoke(weft_instance_t *inst, const char *name,
   int rc = weft__instance_call(inst, ae, args, (weft_core_val_t *)res, err);
   if (rc == 0 && res == tmp)
     memcpy(results, tmp, nresults * sizeof *tmp);
+  return rc;
+}
+
+/* ---- reactors: _initialize once ------------------------------------------ */
+
+/* Set while weft__instance_initialize probes `_initialize` on this
+ * thread and an import was called. */
+static __thread int tripped;
+
+/* What every function import is bound to while `_initialize` is probed:
+ * called as any import is (shim.c), with whatever arguments, it notes the
+ * call and traps before the host or another instance sees anything. */
+__attribute__((noreturn)) static void tripwire(void) {
+  tripped = 1;
+  weft__trap_at(WEFT_TRAP_HOST, "'_initialize' called an import", NULL);
+}
+
+/* Run `_initialize` for real. */
+static int run_initialize(weft_instance_t *inst, weft_error_t *err) {
+  if (inst->init_fn)
+    return guarded(inst, inst->init_fn->tramp, inst->w2c, NULL, NULL, NULL,
+                   err);
+  return weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, err);
+}
+
+/* Run `_initialize` the first time, with the function imports bound to the
+ * tripwire; when it calls none, take the image again after it (see the
+ * top of the file). */
+static int probe_initialize(weft_instance_t *inst, weft_error_t *err) {
+  const weft_module_t *m = inst->module;
+  uint32_t n = m->wasm.nimports;
+  weft__abi_slot_t *keep = malloc((n ? n : 1) * sizeof *keep);
+  inst->init_mode = WEFT__INIT_EVERY;
+  if (!keep)
+    return run_initialize(inst, err);
+  memcpy(keep, inst->slots, n * sizeof *keep);
+  for (uint32_t k = 0; k < n; k++)
+    if (m->wasm.imports[k].kind == WEFT_EXTERN_FUNC)
+      inst->slots[k] = (weft__abi_slot_t){.fn = tripwire};
+  weft_error_t perr;
+  tripped = 0;
+  int rc = guarded(inst, inst->init_fn->tramp, inst->w2c, NULL, NULL, NULL,
+                   &perr);
+  int trip = tripped;
+  tripped = 0;
+  memcpy(inst->slots, keep, n * sizeof *keep);
+  free(keep);
+  if (rc == 0) {
+    /* As a real run would have left it; if the image cannot be taken
+     * again, resets put back the one before and run it again. */
+    if (image_retake(inst) == 0)
+      inst->init_mode = WEFT__INIT_ONCE;
+    return 0;
+  }
+  if (!trip) { /* it trapped on its own, as it would for real */
+    if (err)
+      *err = perr;
+    return rc;
+  }
+  rc = weft_instance_reset(inst, err);
+  return rc < 0 ? rc : run_initialize(inst, err);
+}
+
+int weft__instance_initialize(weft_instance_t *inst, weft_error_t *err) {
+  if (inst->initialized)
+    return 0;
+  int rc;
+  if (inst->init_mode == WEFT__INIT_UNKNOWN) {
+    int e;
+    const weft__abi_export_t *ae =
+        find_func(inst->module, "_initialize", &e);
+    if (!ae) {
+      inst->init_mode = WEFT__INIT_NONE;
+      return 0;
+    }
+    /* Another signature: called by name, which reports a wrong one. */
+    if (!strcmp(inst->module->export_sigs[e], ":"))
+      inst->init_fn = ae;
+    inst->init_mode = WEFT__INIT_EVERY;
+    rc = inst->init_fn && inst->image && inst->live
+             ? probe_initialize(inst, err)
+             : run_initialize(inst, err);
+  } else if (inst->init_mode == WEFT__INIT_NONE) {
+    return 0;
+  } else {
+    rc = run_initialize(inst, err);
+  }
+  if (rc == 0)
+    inst->initialized = 1;
   return rc;
 }
 

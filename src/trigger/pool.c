@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "engine/engine.h"
@@ -19,32 +18,19 @@ struct weft__pool {
   size_t nidle;
   size_t live;    /* instances in existence, idle or taken */
   size_t waiting; /* takers waiting now */
-  int has_init;   /* the module exports _initialize (looked up once) */
-  const void *init; /* its handle when it takes and returns nothing */
 };
 
-/* Run the reactor's initialiser of a fresh or reset instance: called
- * directly when its signature is known to be right (once per event, so
- * the export is not looked up by name each time), else by name, which
- * reports a wrong one. */
-static int ready(weft__pool_t *p, weft_instance_t *inst, weft_error_t *err) {
-  if (!p->has_init)
-    return 0;
-  if (p->init)
-    return weft__instance_call(inst, p->init, NULL, NULL, err);
-  return weft_instance_invoke(inst, "_initialize", NULL, 0, NULL, 0, err);
+/* Make a fresh or reset instance ready: its reactor initialiser run, if it
+ * has one, unless the reset already put back the state after it (engine.h:
+ * a reactor whose `_initialize` calls no import runs it once). */
+static int ready(weft_instance_t *inst, weft_error_t *err) {
+  return weft__instance_initialize(inst, err);
 }
 
 static weft_instance_t *make(weft__pool_t *p, weft_error_t *err) {
   weft_instance_t *inst =
       weft_instance_new(p->linker, p->module, &p->cfg.limits, err);
-  if (inst && p->has_init < 0) {
-    const char *sig = NULL;
-    const void *f = weft__module_export_func(p->module, "_initialize", &sig);
-    p->has_init = f != NULL;
-    p->init = f && sig && !strcmp(sig, ":") ? f : NULL;
-  }
-  if (inst && ready(p, inst, err) < 0) {
+  if (inst && ready(inst, err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
   }
@@ -76,7 +62,6 @@ weft__pool_t *weft__pool_new(weft_linker_t *linker, weft_module_t *module,
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&p->cv, &ca);
   pthread_condattr_destroy(&ca);
-  p->has_init = -1; /* not known before the first instance */
   weft_instance_t *first = p->idle ? make(p, err) : NULL;
   if (!first) {
     if (!p->idle)
@@ -151,7 +136,7 @@ weft_instance_t *weft__pool_take(weft__pool_t *p, weft_error_t *err) {
 void weft__pool_give(weft__pool_t *p, weft_instance_t *inst) {
   weft_error_t err; /* only read on failure, which fills it */
   err.code = 0;
-  if (weft_instance_reset(inst, &err) < 0 || ready(p, inst, &err) < 0) {
+  if (weft_instance_reset(inst, &err) < 0 || ready(inst, &err) < 0) {
     weft_instance_free(inst);
     inst = NULL;
   }

@@ -21,7 +21,17 @@
  * bound into another instance): after each, one reset must give back a
  * fresh instance's memory byte for byte, and a byte changed behind the
  * map's back in a chunk nobody marked must survive it, which shows the
- * reset rewrote only the marked chunks. */
+ * reset rewrote only the marked chunks.
+ *
+ * Reactors (weft__instance_initialize, as pools use it): a reactor whose
+ * `_initialize` calls no import runs it once, and each reset then puts
+ * back the state after it; one whose `_initialize` calls an import (WASI,
+ * a typed host function, one through call_indirect, another instance's
+ * export) runs it after every reset, and the import is called exactly
+ * once each time (the probe's tripwire stops it before the host sees it).
+ * Either way, after every reset the instance is byte for byte and value
+ * for value a fresh instance on which `_initialize` was run, with and
+ * without write tracking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,7 +110,8 @@ static weft_engine_t *engine;
 static weft_module_t *replay, *start;
 static char tmp[] = "/tmp/weft-reset-test.XXXXXX";
 
-static weft_module_t *build(const char *name, const char *wat) {
+static weft_module_t *build_in(weft_engine_t *e, const char *name,
+                               const char *wat) {
   char src[4096], out[4096], cmd[9000];
   weft_error_t err = {0};
   snprintf(src, sizeof src, "%s/%s.wat", tmp, name);
@@ -110,10 +121,14 @@ static weft_module_t *build(const char *name, const char *wat) {
   snprintf(cmd, sizeof cmd, "wat2wasm '%s' -o '%s'", src, out);
   if (system(cmd) != 0)
     return NULL;
-  weft_module_t *m = weft_module_load_file(engine, out, &err);
+  weft_module_t *m = weft_module_load_file(e, out, &err);
   if (!m)
     fprintf(stderr, "%s\n", err.msg);
   return m;
+}
+
+static weft_module_t *build(const char *name, const char *wat) {
+  return build_in(engine, name, wat);
 }
 
 static int setup(void **state) {
@@ -309,7 +324,8 @@ static int track_setup(void **state) {
       .opt_level = -1, .track_writes = true};
   weft_error_t err = {0};
   weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2};
-  if (!(tengine = weft_engine_new(&cfg, &err)) ||
+  if (weft__mkdirs(tmp, &err) < 0 || /* for build_in, again */
+      !(tengine = weft_engine_new(&cfg, &err)) ||
       !(tlinker = weft_linker_new(tengine)) ||
       !(elinker = weft_linker_new(tengine)) ||
       weft_linker_define_wasi(tlinker, &wasi, &err) < 0 ||
@@ -332,6 +348,7 @@ static int track_teardown(void **state) {
   weft_linker_free(elinker);
   weft_wit_free(echo_wit);
   weft_engine_free(tengine);
+  weft__rm_rf(tmp);
   return 0;
 }
 
@@ -353,9 +370,10 @@ static uint8_t *raw(weft_instance_t *inst, size_t *size) {
   return m->data;
 }
 
-/* `inst`'s memory is `ref`'s byte for byte, and its map is clear. */
-static void same_memory(weft_instance_t *inst, weft_instance_t *ref,
-                        const char *after) {
+/* `inst`'s memory is `ref`'s byte for byte, and (`clear`) its map is
+ * clear. */
+static void same_bytes(weft_instance_t *inst, weft_instance_t *ref,
+                       int clear, const char *after) {
   size_t size, rsize;
   uint8_t *mem = raw(inst, &size), *want = raw(ref, &rsize);
   if (size != rsize)
@@ -365,9 +383,14 @@ static void same_memory(weft_instance_t *inst, weft_instance_t *ref,
       fail_msg("after %s: memory byte %#zx is %#x, fresh %#x", after, i,
                mem[i], want[i]);
   const uint8_t *map = mem - WEFT__RT_MAP_BYTES;
-  for (size_t c = 0; c < size / 4096; c++)
+  for (size_t c = 0; clear && c < size / 4096; c++)
     if (map[c])
       fail_msg("after %s: chunk %zu still marked", after, c);
+}
+
+static void same_memory(weft_instance_t *inst, weft_instance_t *ref,
+                        const char *after) {
+  same_bytes(inst, ref, 1, after);
 }
 
 /* Reset `inst`, and check the reset rewrote only marked chunks (`partial`)
@@ -543,17 +566,238 @@ static void test_tracked_cabi_lowering(void **state) {
   weft_instance_free(ref);
 }
 
+/* ---- reactors: _initialize once ----------------------------------------- */
+
+/* A reactor whose _initialize writes memory (a chunk the image has, one it
+ * has not, a fill, a grown page), globals and a table element, counts its
+ * runs in $inits, then does what `%s` says (a call to an import, a trap,
+ * or nothing). Its other exports are those look() and scribble need;
+ * "scribble" calls imports too, to show they are bound again after the
+ * probe. */
+static const char reactor_wat[] =
+    "(module\n"
+    "  (import \"wasi_snapshot_preview1\" \"random_get\"\n"
+    "    (func $random (param i32 i32) (result i32)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"clock_res_get\"\n"
+    "    (func $res (param i32 i32) (result i32)))\n"
+    "  (import \"env\" \"note\" (func $note (param i32) (result i32)))\n"
+    "  (import \"lib\" \"bump\" (func $bump (result i32)))\n"
+    "  (memory (export \"memory\") 2 10)\n"
+    "  (table $t 2 10 funcref)\n"
+    "  (global $g (export \"g\") (mut i32) (i32.const 7))\n"
+    "  (global $h (mut i64) (i64.const 100))\n"
+    "  (global $inits (mut i32) (i32.const 0))\n"
+    "  (data (i32.const 1024) \"hello\")\n"
+    "  (elem (i32.const 0) $one)\n"
+    "  (elem declare func $two $note)\n"
+    "  (func $one (result i32) (i32.const 1))\n"
+    "  (func $two (result i32) (i32.const 2))\n"
+    "  (func (export \"_initialize\")\n"
+    "    (global.set $inits (i32.add (global.get $inits) (i32.const 1)))\n"
+    "    (global.set $g (i32.const 8))\n"
+    "    (global.set $h (i64.const 200))\n"
+    "    (i32.store (i32.const 0x5000) (i32.const 0x11223344))\n"
+    "    (i32.store8 (i32.const 1024) (i32.const 72))\n"
+    "    (memory.fill (i32.const 0x8000) (i32.const 0x33) (i32.const 0x2000))\n"
+    "    (drop (memory.grow (i32.const 1)))\n"
+    "    (i32.store (i32.const 0x20010) (i32.const 0x55))\n"
+    "    (table.set $t (i32.const 1) (ref.func $two))\n"
+    "    %s\n"
+    "    (i32.store (i32.const 0xa000) (i32.const 0x66)))\n"
+    "  (func (export \"inits\") (result i32) (global.get $inits))\n"
+    "  (func (export \"scribble\") (param i32)\n"
+    "    (drop (call $random (i32.const 0x100) (i32.const 0x3000)))\n"
+    "    (drop (call $note (i32.const 1)))\n"
+    "    (memory.fill (i32.const 0x6000) (i32.const 0xab) (i32.const 0x7000))\n"
+    "    (drop (memory.grow (local.get 0)))\n"
+    "    (memory.fill (i32.const 0x1e000) (i32.const 0xcd)\n"
+    "      (i32.sub (i32.mul (memory.size) (i32.const 65536))\n"
+    "               (i32.const 0x1e000)))\n"
+    "    (global.set $g (i32.const 99))\n"
+    "    (global.set $h (i64.const -5))\n"
+    "    (global.set $inits (i32.const 50))\n"
+    "    (table.set $t (i32.const 0) (ref.func $two))\n"
+    "    (table.set $t (i32.const 1) (ref.func $one))\n"
+    "    (drop (table.grow $t (ref.func $two) (i32.const 3))))\n"
+    "  (func (export \"store32\") (param i32 i32)\n"
+    "    (i32.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"size\") (result i32) (memory.size))\n"
+    "  (func (export \"tsize\") (result i32) (table.size $t))\n"
+    "  (func (export \"h\") (result i64) (global.get $h))\n"
+    "  (func (export \"load\") (param i32) (result i32)\n"
+    "    (i32.load8_u (local.get 0)))\n"
+    "  (func (export \"call\") (param i32) (result i32)\n"
+    "    (call_indirect $t (result i32) (local.get 0))))\n";
+
+/* Exports "bump" to the reactors: counts its calls in "n", returns 42. */
+static const char lib_wat[] =
+    "(module\n"
+    "  (global $n (export \"n\") (mut i32) (i32.const 0))\n"
+    "  (func (export \"bump\") (result i32)\n"
+    "    (global.set $n (i32.add (global.get $n) (i32.const 1)))\n"
+    "    (i32.const 42)))\n";
+
+static const struct {
+  const char *name, *body;
+  int once;    /* expected: _initialize runs once */
+  int trap;    /* expected: it traps */
+  int counted; /* it calls env.note or lib.bump */
+} reactors[] = {
+    {"pure", "", 1, 0, 0},
+    {"wasi", "(drop (call $res (i32.const 1) (i32.const 0x9000)))", 0, 0,
+     0},
+    {"host", "(i32.store (i32.const 0x9100) (call $note (i32.const 5)))", 0,
+     0, 1},
+    {"indirect",
+     "(table.set $t (i32.const 1) (ref.func $note))\n"
+     "    (i32.store (i32.const 0x9100)\n"
+     "      (call_indirect $t (param i32) (result i32) (i32.const 5)\n"
+     "                                                 (i32.const 1)))\n"
+     "    (table.set $t (i32.const 1) (ref.func $two))",
+     0, 0, 1},
+    {"instance", "(i32.store (i32.const 0x9200) (call $bump))", 0, 0, 1},
+    {"trap", "(unreachable)", 0, 1, 0},
+};
+
+static int notes; /* calls of env.note */
+
+static void note(weft_caller_t *caller, void *env,
+                 const weft_core_val_t *args, weft_core_val_t *results) {
+  (void)caller;
+  (void)env;
+  notes++;
+  results[0].type = WEFT_I32;
+  results[0].of.i32 = args[0].of.i32 + 1;
+}
+
+static int32_t bumps(weft_instance_t *lib) {
+  weft_core_val_t n;
+  weft_error_t err = {0};
+  assert_int_equal(weft_instance_global_get(lib, "n", &n, &err), 0);
+  return n.of.i32;
+}
+
+/* Every reactor on engine `e` (tracked or not). */
+static void check_reactors(weft_engine_t *e, int tracked) {
+  weft_error_t err = {0};
+  weft_wasi_config_t wasi = {.stdin_fd = -1, .stdout_fd = 1, .stderr_fd = 2};
+  weft_module_t *libm = build_in(e, tracked ? "lib_t" : "lib", lib_wat);
+  assert_non_null(libm);
+  weft__rt_install_handlers();
+  weft_instance_t *lib = weft_instance_new(NULL, libm, NULL, &err);
+  weft_linker_t *l = weft_linker_new(e);
+  if (!lib || weft_linker_define_wasi(l, &wasi, &err) < 0 ||
+      weft_linker_define_func(l, "env", "note", "i:i", note, NULL, &err) < 0
+      || weft_linker_define_instance(l, "lib", lib, &err) < 0)
+    fail_msg("%s", err.msg);
+  for (size_t v = 0; v < sizeof reactors / sizeof *reactors; v++) {
+    char wat[8192], name[64];
+    snprintf(wat, sizeof wat, reactor_wat, reactors[v].body);
+    snprintf(name, sizeof name, "reactor_%s%s", reactors[v].name,
+             tracked ? "_t" : "");
+    weft_module_t *m = build_in(e, name, wat);
+    assert_non_null(m);
+    weft__rt_install_handlers();
+    weft_instance_t *ref = weft_instance_new(l, m, NULL, &err);
+    weft_instance_t *inst = weft_instance_new(l, m, NULL, &err);
+    if (!ref || !inst)
+      fail_msg("%s: %s", name, err.msg);
+    assert_non_null(inst->image);
+    if (reactors[v].trap) {
+      assert_int_equal(weft__instance_initialize(inst, &err), WEFT_ETRAP);
+      assert_int_not_equal(inst->init_mode, WEFT__INIT_ONCE);
+      assert_false(inst->initialized);
+      weft_instance_free(inst);
+      weft_instance_free(ref);
+      weft_module_free(m);
+      continue;
+    }
+    /* The reference: fresh, _initialize run by name. */
+    int calls0 = notes + bumps(lib);
+    assert_int_equal(
+        weft_instance_invoke(ref, "_initialize", NULL, 0, NULL, 0, &err), 0);
+    int per_init = notes + bumps(lib) - calls0;
+    assert_int_equal(per_init, reactors[v].counted);
+    /* The probe: an import it calls is called once, for real. */
+    calls0 = notes + bumps(lib);
+    assert_int_equal(weft__instance_initialize(inst, &err), 0);
+    assert_int_equal(notes + bumps(lib) - calls0, per_init);
+    assert_int_equal(inst->init_mode, reactors[v].once ? WEFT__INIT_ONCE
+                                                       : WEFT__INIT_EVERY);
+    assert_true(inst->initialized);
+    assert_int_equal(weft__instance_initialize(inst, &err), 0); /* no-op */
+    assert_int_equal(notes + bumps(lib) - calls0, per_init);
+    if (tracked) { /* the image taken again left the map clear */
+      same_bytes(inst, ref, reactors[v].once, name);
+      reset_checked(inst, 1, name);
+      assert_int_equal(weft__instance_initialize(inst, &err), 0);
+      same_bytes(inst, ref, reactors[v].once, name);
+    }
+    seen_t want, got;
+    look(ref, 1, &want);
+    assert_int_equal(want.g, 8);
+    assert_int_equal(want.h, 200);
+    assert_int_equal(want.pages, 3);
+    assert_int_equal(want.mem[1024], 'H');
+    assert_int_equal(want.mem[0x20010], 0x55);
+    assert_int_equal(want.mem[0xa000], 0x66);
+    assert_int_equal(want.calls[1], 2);
+    static const int32_t grows[] = {1, 0, 3};
+    for (int round = 0; round < 3; round++) {
+      weft_core_val_t a = I32(grows[round]);
+      int notes0 = notes;
+      tinvoke(inst, "scribble", &a, 1);
+      assert_int_equal(notes, notes0 + 1); /* imports bound again */
+      if (tracked) {
+        weft_core_val_t st[2] = {I32(0x2010), I32(5)};
+        tinvoke(inst, "store32", st, 2);
+      }
+      calls0 = notes + bumps(lib);
+      assert_int_equal(weft_instance_reset(inst, &err), 0);
+      assert_int_equal(inst->initialized, reactors[v].once);
+      assert_int_equal(weft__instance_initialize(inst, &err), 0);
+      assert_true(inst->initialized);
+      assert_int_equal(notes + bumps(lib) - calls0, per_init);
+      assert_int_equal(must(inst, "inits", 0, 0), 1);
+      if (tracked)
+        same_bytes(inst, ref, reactors[v].once, name);
+      look(inst, 1, &got);
+      same(&got, &want);
+      free(got.mem);
+    }
+    free(want.mem);
+    weft_instance_free(inst);
+    weft_instance_free(ref);
+    weft_module_free(m);
+  }
+  weft_linker_free(l);
+  weft_instance_free(lib);
+  weft_module_free(libm);
+}
+
+static void test_reactors(void **state) {
+  (void)state;
+  check_reactors(engine, 0);
+}
+
+static void test_tracked_reactors(void **state) {
+  (void)state;
+  check_reactors(tengine, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_replayed),
       cmocka_unit_test(test_instantiated_again),
       cmocka_unit_test(test_idempotent),
+      cmocka_unit_test(test_reactors),
   };
   const struct CMUnitTest tracked[] = {
       cmocka_unit_test(test_tracked_guest_writes),
       cmocka_unit_test(test_tracked_public_pointer),
       cmocka_unit_test(test_tracked_shared_memory),
       cmocka_unit_test(test_tracked_cabi_lowering),
+      cmocka_unit_test(test_tracked_reactors),
   };
   int failed = cmocka_run_group_tests(tests, setup, teardown);
   return failed + cmocka_run_group_tests(tracked, track_setup,
